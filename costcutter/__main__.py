@@ -1,0 +1,3 @@
+from costcutter.cli import main
+
+main()

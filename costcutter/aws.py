@@ -1,0 +1,80 @@
+"""Sessions and clients, configured once: retries, connection pools, errors worth naming."""
+
+import threading
+import weakref
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+# Throttling and transient errors are retried by botocore itself, with client-side rate
+# limiting in adaptive mode, so no handler retries by hand.
+RETRIES = {"mode": "adaptive", "max_attempts": 10}
+HOME_REGION = "us-east-1"  # where account-wide calls (STS, DescribeRegions) go without a profile region
+
+CREDENTIAL_ERROR_CODES = {
+    "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "ExpiredToken",
+    "ExpiredTokenException", "AuthFailure", "InvalidAccessKeyId", "AccessDenied",
+}
+
+
+class AwsSetupError(Exception):
+    """Credentials or profile problems, worded for the person who has to fix them."""
+
+
+_clients: "weakref.WeakKeyDictionary[boto3.Session, dict]" = weakref.WeakKeyDictionary()
+_clients_lock = threading.Lock()
+
+
+def make_session(profile: str | None) -> boto3.Session:
+    try:
+        return boto3.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise AwsSetupError(f"AWS profile {profile!r} is not configured; check aws_profile or run `aws configure --profile {profile}`") from None
+
+
+def client(session: boto3.Session, service: str, region: str, pool_size: int = 16):
+    """A shared client per (session, service, region): boto3 clients are thread-safe, but
+    creating them is not, and creating one per call would be slow."""
+    with _clients_lock:
+        clients = _clients.setdefault(session, {})
+        if (service, region) not in clients:
+            config = botocore.config.Config(retries=RETRIES, max_pool_connections=pool_size)
+            clients[service, region] = session.client(service, region_name=region, config=config)
+        return clients[service, region]
+
+
+def error_code(error: Exception) -> str:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return error.response.get("Error", {}).get("Code", "Unknown")
+    return type(error).__name__
+
+
+def error_message(error: Exception) -> str:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return error.response.get("Error", {}).get("Message", str(error))
+    return str(error)
+
+
+def home_region(session: boto3.Session) -> str:
+    return session.region_name or HOME_REGION
+
+
+def account_id(session: boto3.Session) -> str:
+    """The account the credentials belong to; raises AwsSetupError when there are none that work."""
+    try:
+        return client(session, "sts", home_region(session)).get_caller_identity()["Account"]
+    except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
+        raise AwsSetupError("no AWS credentials found; set AWS_PROFILE (or aws_profile), or "
+                            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) in CREDENTIAL_ERROR_CODES:
+            raise AwsSetupError(f"AWS rejected the credentials ({error_code(error)}); refresh them or pick another profile") from None
+        raise
+    except botocore.exceptions.EndpointConnectionError as error:
+        raise AwsSetupError(f"cannot reach AWS ({error}); check the network or AWS_ENDPOINT_URL") from None
+
+
+def enabled_regions(session: boto3.Session) -> list[str]:
+    ec2 = client(session, "ec2", home_region(session))
+    return sorted(r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"])

@@ -1,0 +1,205 @@
+"""The configuration: built-in defaults < config file < COSTCUTTER_* variables < flags.
+
+Every layer is validated against schema/config.yaml, and an error names the key, where
+it came from, the bad value and what is allowed, in one line.
+"""
+
+import dataclasses
+import functools
+import os
+from pathlib import Path
+
+import boto3
+import cerberus
+import yaml
+
+from costcutter import paths
+from costcutter.registry import service_names
+
+ENV_PREFIX = "COSTCUTTER_"
+DEFAULTS_SOURCE = "built-in defaults"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who has to fix it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    dry_run: bool
+    regions: str | list[str]
+    services: str | list[str]
+    excluded_services: list[str]
+    max_processes: int
+    threads_per_subresource: int
+    wait_timeout: int
+    aws_profile: str | None
+    database: str | None
+    log_dir: str | None
+    log_level: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def chosen_services(self) -> list[str]:
+        chosen = service_names() if self.services == "all" else self.services
+        return [name for name in chosen if name not in self.excluded_services]
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.database).expanduser() if self.database else paths.default_database()
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.log_dir).expanduser() if self.log_dir else paths.default_log_dir()
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows of, in every partition (aws, aws-cn, aws-us-gov, ...)."""
+    session = boto3.session.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
+
+
+@functools.cache
+def _schema() -> dict:
+    return yaml.safe_load(paths.shipped_file("schema/config.yaml").read_text())
+
+
+class _Validator(cerberus.Validator):
+    def _check_with_regions(self, field, value):
+        self._check_all_or_list(field, value, known_regions(), "a known AWS region", "us-east-1, eu-west-1")
+
+    def _check_with_services(self, field, value):
+        self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None)
+
+    def _check_with_service_names(self, field, value):
+        self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None, allow_all=False)
+
+    def _check_all_or_list(self, field, value, known, what, examples, allow_all=True):
+        if isinstance(value, str):
+            if allow_all and value == "all":
+                return
+            value = [value]
+        allowed = "'all' or " if allow_all else ""
+        allowed += f"names like {examples}" if examples else "one of " + ", ".join(sorted(known))
+        if not value and allow_all:
+            self._error(field, f"is empty; use {allowed}")
+        for item in value:
+            if not isinstance(item, str) or item not in known:
+                self._error(field, f"{item!r} is not {what}; use {allowed}")
+                return
+
+
+def load(config_file: str | os.PathLike | None = None, flags: dict | None = None,
+         environ: dict | None = None) -> Settings:
+    """Resolve the configuration from every layer, validated; raises ConfigError."""
+    environ = os.environ if environ is None else environ
+    layers = [(DEFAULTS_SOURCE, _read_yaml(paths.shipped_file("config.yaml")))]
+    file_path = _find_config_file(config_file)
+    if file_path is not None:
+        layers.append((str(file_path), _read_yaml(file_path)))
+    layers.append(("environment", _from_environment(environ)))
+    layers.append(("command line", {k: v for k, v in (flags or {}).items() if v is not None}))
+
+    merged, source = {}, {}
+    for name, layer in layers:
+        for key, value in layer.items():
+            merged[key] = value
+            source[key] = f"{ENV_PREFIX}{key.upper()}" if name == "environment" else name
+    return validate(merged, source)
+
+
+def validate(values: dict, source: dict | None = None) -> Settings:
+    source = source or {}
+    validator = _Validator(_schema())
+    if not validator.validate(values):
+        raise ConfigError(_first_error(validator, values, source))
+    return Settings(**validator.document)
+
+
+def _first_error(validator, values: dict, source: dict) -> str:
+    key, messages = sorted(validator.errors.items())[0]
+    message = messages[0]
+    while isinstance(message, dict):  # errors inside a list item come nested by index
+        message = next(iter(message.values()))[0]
+    where = source.get(key, "configuration")
+    if message == "unknown field":
+        allowed = ", ".join(_schema())
+        return f"unknown config key {key!r} (from {where}); allowed keys: {allowed}"
+    if message == "required field":
+        message = "is missing"
+    elif key in values and repr(values[key]) not in message and not message.startswith("'"):
+        message = f"{message}, got {values[key]!r}"
+    return f"config key {key!r} (from {where}): {message}"
+
+
+def _find_config_file(explicit) -> Path | None:
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist; check the --config path")
+        return path
+    for candidate in (Path("costcutter.yaml"), paths.user_config_file()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config file {path} is not valid YAML{at}; fix its syntax") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must be a mapping of keys to values, not a {type(data).__name__}")
+    return data
+
+
+def _from_environment(environ) -> dict:
+    schema = _schema()
+    values = {}
+    for variable, raw in environ.items():
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        key = variable[len(ENV_PREFIX):].lower()
+        if key not in schema:
+            allowed = ", ".join(ENV_PREFIX + k.upper() for k in schema)
+            raise ConfigError(f"unknown environment variable {variable}; allowed: {allowed}")
+        values[key] = _parse_env_value(variable, raw, schema[key])
+    return values
+
+
+def _parse_env_value(variable: str, raw: str, rule: dict):
+    types = rule["type"] if isinstance(rule["type"], list) else [rule["type"]]
+    text = raw.strip()
+    if "boolean" in types:
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{variable}={raw!r} is not a boolean; use true or false")
+    if "integer" in types:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{variable}={raw!r} is not a whole number") from None
+    if "list" in types:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if "string" in types and items == ["all"]:
+            return "all"
+        return items
+    if rule.get("nullable") and text == "":
+        return None
+    return text

@@ -1,0 +1,57 @@
+"""The diagnostic log: costcutter.log, rotated at 10 MB with 5 backups.
+
+It is for debugging and separate from the event log. Region processes send their
+records to the main process over a queue, so only one process ever rotates the file.
+"""
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_FILE = "costcutter.log"
+MAX_BYTES = 10 * 1024 * 1024
+BACKUPS = 5
+FORMAT = "%(asctime)s %(levelname)s %(processName)s %(threadName)s %(name)s: %(message)s"
+_NOISY = ("boto3", "botocore", "urllib3", "s3transfer", "werkzeug", "moto")
+
+
+def _quiet_libraries():
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def setup_main(log_dir: Path, level: str) -> Path | None:
+    """Log to the rotating file; returns its path, or None when the folder is unusable."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    _quiet_libraries()
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS)
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root.handlers = [handler]
+    return log_dir / LOG_FILE
+
+
+class QueueForwarder:
+    """Writes what region processes send over log_queue through the main process's handlers."""
+
+    def __init__(self, log_queue):
+        self._listener = logging.handlers.QueueListener(log_queue, *logging.getLogger().handlers,
+                                                        respect_handler_level=True)
+
+    def __enter__(self):
+        self._listener.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._listener.stop()
+
+
+def setup_worker(log_queue, level: str) -> None:
+    root = logging.getLogger()
+    root.handlers = [logging.handlers.QueueHandler(log_queue)]
+    root.setLevel(level)
+    _quiet_libraries()

@@ -1,0 +1,124 @@
+"""How handlers record what they do: every call becomes an event in the log.
+
+Each process has one EventWriter: a thread with its own connection that appends whatever
+events are waiting in one transaction (a group commit), so many threads can record at
+once without the log becoming the bottleneck. A caller that must know its event is on
+disk before it goes on (before a deletion is sent) waits for that commit.
+"""
+
+import logging
+import queue
+import threading
+
+from costcutter import events
+from costcutter.store import EventStore, StoreError, new_event
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+
+
+class EventWriter:
+    def __init__(self, db_path):
+        self._queue: queue.Queue = queue.Queue()
+        self._error: Exception | None = None
+        self._store = EventStore(db_path)
+        self._thread = threading.Thread(target=self._write_forever, name="event-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, event: dict, durable: bool = False) -> None:
+        """Queue an event; with durable=True, return only once it is committed."""
+        self._raise_if_broken()
+        committed = threading.Event() if durable else None
+        self._queue.put((event, committed))
+        if committed is not None:
+            committed.wait()
+            self._raise_if_broken()
+
+    def flush(self) -> None:
+        committed = threading.Event()
+        self._queue.put((None, committed))
+        committed.wait()
+        self._raise_if_broken()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._store.close()
+        self._raise_if_broken()
+
+    def _raise_if_broken(self):
+        if self._error is not None:
+            raise StoreError(str(self._error))
+
+    def _write_forever(self):
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            closing = None in batch
+            items = [item for item in batch if item is not None]
+            rows = [event for event, _ in items if event is not None]
+            if rows and self._error is None:
+                try:
+                    self._store.append(rows)
+                except Exception as error:  # keep the waiters from hanging; they re-raise it
+                    log.error("cannot write %d events: %s", len(rows), error)
+                    self._error = error
+            for _, committed in items:
+                if committed is not None:
+                    committed.set()
+            if closing:
+                return
+
+
+class Interrupted(Exception):
+    """The sweep was asked to stop; what is unfinished can be resumed."""
+
+
+class Reporter:
+    """What a handler is given to record events, for one run in one region.
+
+    It also carries what the handler needs to know about the run: how many threads to
+    use, how long to wait for AWS, whether to stop, and the states the log already has
+    for resources of this region (from an earlier, interrupted attempt of the same run).
+    """
+
+    def __init__(self, writer: EventWriter, run_id: str, region: str, *, threads: int = 8,
+                 wait_timeout: int = 300, history: dict | None = None, stop_event=None):
+        self.writer = writer
+        self.run_id = run_id
+        self.region = region
+        self.threads = threads
+        self.wait_timeout = wait_timeout
+        self._history = history or {}
+        self._stop_event = stop_event
+
+    def record(self, kind: str, service: str, resource_type: str | None = None, resource_id: str | None = None,
+               *, error_code: str | None = None, message: str | None = None, durable: bool = False) -> None:
+        event = new_event(self.run_id, kind, region=self.region, service=service, resource_type=resource_type,
+                          resource_id=resource_id, error_code=error_code, message=message)
+        self.writer.submit(event, durable=durable)
+        if kind in (events.FAILED, events.REGION_CRASHED):
+            log.warning("%s %s %s %s: %s %s", kind, self.region, resource_type, resource_id, error_code, message)
+        else:
+            log.debug("%s %s %s %s %s", kind, self.region, resource_type, resource_id, message or "")
+
+    def previous_state(self, service: str, resource_type: str, resource_id: str) -> str | None:
+        return self._history.get((service, resource_type, resource_id))
+
+    def pending(self, service: str, resource_type: str) -> list[str]:
+        """Resources whose deletion was requested in an earlier attempt, with no outcome recorded."""
+        return [rid for (svc, rtype, rid), state in self._history.items()
+                if svc == service and rtype == resource_type and state == events.PENDING]
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_event is not None and self._stop_event.is_set()
+
+    def check_stop(self) -> None:
+        if self.stopping:
+            raise Interrupted()
