@@ -1,0 +1,1 @@
+"""EC2: instances and what they leave behind (images, snapshots, volumes, addresses, keys, groups)."""
