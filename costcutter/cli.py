@@ -1,0 +1,368 @@
+"""The command line: run, report, runs, services, demo."""
+
+import csv
+import dataclasses
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from costcutter import __version__, aws, config, events, logs, orchestrator, registry, sandbox
+from costcutter.config import ConfigError, Settings
+from costcutter.store import EventStore, StoreError
+from costcutter.tables import format_table
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+
+
+class UsageProblem(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+def friendly_errors(command):
+    """Known problems become one line and exit code 2; anything else one line and exit 1,
+    with the traceback kept in the diagnostic log, never on the screen."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, StoreError, aws.AwsSetupError) as error:
+            raise UsageProblem(str(error)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:  # the reader went away (`costcutter report --csv - | head`)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(EXIT_FAILED) from None
+        except Exception as error:
+            log.exception("unexpected error")
+            raise click.ClickException(f"unexpected error: {error!r}; the diagnostic log has the details") from None
+    return wrapper
+
+
+def store_options(command):
+    command = click.option("--db", type=click.Path(dir_okay=False), help="The event log (SQLite) to use.")(command)
+    command = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                           help="Config file (default ./costcutter.yaml, then $XDG_CONFIG_HOME/costcutter/config.yaml).")(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="costcutter")
+def cli():
+    """Find the AWS resources that cost money and delete them, in every region, resumably.
+
+    Dry run by default. Every action is recorded in a SQLite event log, so any run can be
+    reported on, exported, and resumed after Ctrl-C, a crash or a reboot.
+    """
+    root = logging.getLogger()
+    if not root.handlers:  # until a command sets up the diagnostic log, records go nowhere, never to the screen
+        root.addHandler(logging.NullHandler())
+
+
+# run
+
+@cli.command()
+@store_options
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region.")
+@click.option("--service", "services", multiple=True, metavar="SERVICE",
+              help="Service to sweep (repeatable); see `costcutter services`.")
+@click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE", help="Service not to sweep (repeatable).")
+@click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
+@click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
+@click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
+@friendly_errors
+def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
+    """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
+    selection = {"regions": _listed(regions), "services": _listed(services),
+                 "excluded_services": _listed(excluded, allow_all=False), "dry_run": dry_run}
+    if resume_id and any(value is not None for value in selection.values()):
+        raise UsageProblem("--resume continues a run with the configuration it started with; "
+                           "drop --region, --service, --exclude-service and --dry-run")
+    settings = config.load(config_file, {**selection, "database": db})
+    _setup_logging(settings)
+    store = EventStore(settings.database_path)
+    if resume_id:
+        code = _resume(store, resume_id, settings, yes)
+    else:
+        code = _start(store, settings, yes)
+    raise SystemExit(code)
+
+
+def _listed(values, allow_all=True):
+    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
+    if not items:
+        return None
+    return "all" if allow_all and items == ["all"] else items
+
+
+def _start(store: EventStore, settings: Settings, yes: bool) -> int:
+    session = aws.make_session(settings.aws_profile)
+    account = aws.account_id(session)
+    regions = aws.enabled_regions(session) if settings.regions == "all" else list(settings.regions)
+    if not settings.dry_run:
+        _confirm(account, regions, yes)
+    resolved = dataclasses.replace(settings, regions=regions, services=settings.chosen_services(), excluded_services=[])
+    run_id = store.create_run(resolved.to_dict(), account, settings.dry_run)
+    return _sweep(store, run_id, resolved, account)
+
+
+def _resume(store: EventStore, run_id: str, settings: Settings, yes: bool) -> int:
+    run = store.run(run_id)
+    # The run's own configuration, but this invocation's database and logs.
+    resumed = dataclasses.replace(config.validate(run["config"]), database=str(store.path), log_dir=settings.log_dir,
+                                  log_level=settings.log_level)
+    if store.status(run_id) == "finished" and not _unfinished_units(store, run_id, resumed):
+        click.echo(f"Run {run_id} already finished; there is nothing to resume. See `costcutter report {run_id}`.")
+        return EXIT_OK
+    _refuse_if_running(store, run_id)
+    session = aws.make_session(resumed.aws_profile)
+    account = aws.account_id(session)
+    if run["account_id"] and account != run["account_id"]:
+        raise UsageProblem(f"run {run_id} swept account {run['account_id']}, but these credentials are for account "
+                           f"{account}; use the credentials of {run['account_id']}")
+    if not resumed.dry_run:
+        _confirm(account, resumed.regions, yes)
+    click.echo(f"Resuming run {run_id}.")
+    return _sweep(store, run_id, resumed, account)
+
+
+def _refuse_if_running(store: EventStore, run_id: str) -> None:
+    start = store.last_start(run_id)
+    if not start or start["pid"] == os.getpid() or start["host"] != os.uname().nodename:
+        return
+    try:
+        command_line = Path(f"/proc/{start['pid']}/cmdline").read_bytes()
+    except OSError:
+        return
+    if b"costcutter" in command_line:
+        raise UsageProblem(f"run {run_id} is still running (process {start['pid']}); stop it before resuming")
+
+
+def _confirm(account: str, regions: list[str], yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageProblem("refusing to delete without confirmation: there is no terminal to ask at; "
+                           "pass --yes to confirm, or --dry-run to only list")
+    shown = ", ".join(regions[:5]) + (f" and {len(regions) - 5} more" if len(regions) > 5 else "")
+    click.echo(f"This DELETES resources in AWS account {account}, in {shown}.")
+    typed = click.prompt("Type the account id to go on", default="", show_default=False)
+    if typed.strip() != account:
+        click.echo("The account id does not match; nothing was deleted.", err=True)
+        raise SystemExit(EXIT_FAILED)
+
+
+def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> int:
+    units = orchestrator.plan(settings.regions, settings.chosen_services())
+    mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
+    click.echo(f"Run {run_id}: {mode} of {len(settings.chosen_services())} services in "
+               f"{len(settings.regions)} regions of account {account}.")
+    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    progress = _Progress(store, run_id, total=len(units))
+    try:
+        result = orchestrator.sweep(store, run_id, settings, settings.regions, on_progress=progress.update)
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo(f"\nRun {run_id} stopped at once. Resume it with: costcutter run --resume {run_id}", err=True)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+    progress.update()
+    progress.close()
+    click.echo()
+    _print_summary(store, run_id)
+    incomplete = _unfinished_units(store, run_id, settings)
+    counts = store.outcome_counts(run_id)
+    if result.interrupted:
+        click.echo(f"Run {run_id} was interrupted. Resume it with: costcutter run --resume {run_id}")
+        return EXIT_INTERRUPTED
+    click.echo(f"Run {run_id} finished. Details: costcutter report {run_id}  "
+               f"(CSV: costcutter report {run_id} --csv {run_id}.csv)")
+    if settings.dry_run:
+        click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
+    if incomplete or counts[events.FAILED] or counts["pending"]:
+        click.echo(f"{counts[events.FAILED]} resources failed, {incomplete} of {len(units)} units did not finish.",
+                   err=True)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _unfinished_units(store: EventStore, run_id: str, settings: Settings) -> int:
+    planned = orchestrator.plan(settings.regions, settings.chosen_services())
+    return len(planned) - store.completed_unit_count(run_id)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt()
+
+
+class _Progress:
+    """A progress bar read from the event log, like everything else."""
+
+    def __init__(self, store: EventStore, run_id: str, total: int):
+        self._store, self._run_id = store, run_id
+        self._bar = tqdm(total=total, unit="unit", desc=f"run {run_id}", disable=None, leave=True)
+
+    def update(self):
+        if self._bar.disable:
+            return
+        counts = self._store.event_counts(self._run_id)
+        self._bar.n = self._store.completed_unit_count(self._run_id)
+        self._bar.set_postfix(deleted=counts.get(events.DELETED, 0), would_delete=counts.get(events.WOULD_DELETE, 0),
+                              failed=counts.get(events.FAILED, 0), refresh=False)
+        self._bar.refresh()
+
+    def close(self):
+        self._bar.close()
+
+
+# report, runs, services
+
+@cli.command()
+@click.argument("run_id", required=False)
+@store_options
+@click.option("--csv", "csv_path", metavar="PATH", help="Export every event of the run as CSV (`-` for stdout).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@friendly_errors
+def report(run_id, config_file, db, csv_path, as_json):
+    """What a run did, per region, service and outcome (default: the latest run)."""
+    store = _open_existing_store(config_file, db)
+    run_id = run_id or store.latest_run_id()
+    run = store.run(run_id)
+    if csv_path:
+        _export_csv(store, run_id, csv_path)
+        return
+    summary, problems, status = store.summary(run_id), store.problems(run_id), store.status(run_id)
+    if as_json:
+        run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
+        click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": summary, "problems": problems,
+                               "totals": store.outcome_counts(run_id)}, indent=2))
+        return
+    mode = "dry run" if run["dry_run"] else "real deletion"
+    click.echo(f"Run {run_id}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
+    click.echo()
+    _print_summary(store, run_id)
+
+
+def _print_summary(store: EventStore, run_id: str) -> None:
+    rows, outcomes = _pivot(store.summary(run_id))
+    if rows:
+        click.echo(format_table(rows, ["region", "service", "resource_type", *outcomes],
+                                {"resource_type": "type"}))
+    else:
+        click.echo("No resources found.")
+    for problem in store.problems(run_id):
+        where = " ".join(filter(None, [problem["region"], problem["service"], problem["resource_type"]]))
+        click.echo(f"! {where}: {problem['error_code']}: {problem['message']}")
+
+
+def _pivot(summary: list[dict]) -> tuple[list[dict], list[str]]:
+    outcomes = [o for o in (*events.OUTCOMES, "pending", events.CATALOGED) if any(r["outcome"] == o for r in summary)]
+    rows: dict[tuple, dict] = {}
+    for item in summary:
+        key = (item["region"], item["service"], item["resource_type"])
+        row = rows.setdefault(key, {"region": key[0], "service": key[1], "resource_type": key[2],
+                                    **{o: 0 for o in outcomes}})
+        row[item["outcome"]] = item["count"]
+    return list(rows.values()), outcomes
+
+
+def _export_csv(store: EventStore, run_id: str, path: str) -> None:
+    columns = [column.name for column in store.db["events"].columns]
+    output = sys.stdout if path == "-" else open(path, "w", newline="")
+    try:
+        writer = csv.DictWriter(output, fieldnames=columns)
+        writer.writeheader()
+        count = 0
+        for row in store.events(run_id):
+            writer.writerow(row)
+            count += 1
+    finally:
+        if output is not sys.stdout:
+            output.close()
+    if path != "-":
+        click.echo(f"Wrote {count} events of run {run_id} to {path}.")
+
+
+@cli.command()
+@store_options
+@friendly_errors
+def runs(config_file, db):
+    """The runs in the event log, with their status and counts."""
+    store = _open_existing_store(config_file, db)
+    rows = store.runs()
+    if not rows:
+        click.echo("No runs yet.")
+        return
+    for row in rows:
+        row["mode"] = "dry run" if row["dry_run"] else "real"
+        row["created_at"] = row["created_at"][:19].replace("T", " ")
+    click.echo(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
+                                   events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, "pending"],
+                            {"created_at": "started", "account_id": "account"}))
+
+
+@cli.command()
+def services():
+    """What CostCutter can clean, in the order it cleans it."""
+    rows = [{"order": n, "service": s.service, "resource_type": s.name, "after": ", ".join(s.after)}
+            for n, s in enumerate(registry.ordered_subresources(), start=1)]
+    click.echo(format_table(rows, ["order", "service", "resource_type", "after"], {"resource_type": "type"}))
+
+
+def _open_existing_store(config_file, db) -> EventStore:
+    settings = config.load(config_file, {"database": db})
+    return EventStore(settings.database_path, create=False)
+
+
+def _setup_logging(settings: Settings) -> None:
+    if logs.setup_main(settings.log_path, settings.log_level) is None:
+        click.echo(f"Warning: cannot write the diagnostic log in {settings.log_path}; going on without it.", err=True)
+
+
+# demo
+
+@cli.command()
+@click.option("--db", type=click.Path(dir_okay=False), help="Event log for the demo (default: a new temporary one).")
+@friendly_errors
+def demo(db):
+    """Sweep a local sandbox: a moto server on 127.0.0.1, seeded with resources; never real AWS."""
+    workdir = Path(tempfile.mkdtemp(prefix="costcutter-demo-"))
+    db_path = Path(db) if db else workdir / "costcutter.db"
+    with sandbox.running_server() as endpoint:
+        click.echo(f"Started a local AWS sandbox (moto) at {endpoint}; dummy credentials, no real AWS.")
+        for region in DEMO_REGIONS:
+            made = sandbox.seed(region, prefix="demo")
+            click.echo(f"Seeded {region}: " + ", ".join(f"{len(ids)} {kind}" for kind, ids in made.items()))
+        base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
+                                  "log_dir": str(workdir), "wait_timeout": 30})
+        _setup_logging(base)
+        store = EventStore(db_path)
+        for dry_run in (True, False):
+            step = "1. A dry run lists what would be deleted" if dry_run else "2. A real run deletes it"
+            click.echo(f"\n== {step}: costcutter run --region {' --region '.join(DEMO_REGIONS)}"
+                       f"{'' if dry_run else ' --no-dry-run --yes'}")
+            settings = dataclasses.replace(base, dry_run=dry_run)
+            code = _start(store, settings, yes=True)
+            if code != EXIT_OK:
+                raise SystemExit(code)
+        left = {region: sum(map(len, sandbox.inventory(region).values())) for region in DEMO_REGIONS}
+        click.echo(f"\n== 3. What is left in the sandbox: {left}")
+        click.echo(f"\n== 4. The event log is the record: costcutter runs --db {db_path}")
+        runs.callback(config_file=None, db=str(db_path))
+    click.echo(f"\nTry: costcutter report --db {db_path}   or   costcutter report --db {db_path} --csv -")
+
+
+def main():
+    cli(prog_name="costcutter")
