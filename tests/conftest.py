@@ -1,0 +1,95 @@
+"""Shared fixtures. Nothing here reaches real AWS: credentials are dummies, and every
+client talks either to moto in process (mock_aws) or to a moto server on 127.0.0.1."""
+
+import os
+
+from costcutter import sandbox
+
+# Before anything imports moto or boto3 reads its configuration.
+sandbox.use_sandbox_environment()
+os.environ.pop("AWS_ENDPOINT_URL", None)
+for _variable in [v for v in os.environ if v.startswith("COSTCUTTER_")]:
+    del os.environ[_variable]
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from costcutter import aws  # noqa: E402
+from costcutter.reporter import EventWriter, Reporter  # noqa: E402
+from costcutter.store import EventStore  # noqa: E402
+
+RUN_CONFIG = {"test": True}
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Each test gets its own config, data and log folders, and a working directory
+    without a costcutter.yaml."""
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "events.db"
+
+
+@pytest.fixture
+def store(db_path):
+    store = EventStore(db_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def aws_mock(monkeypatch):
+    """moto in process, for handler tests; clients cached by earlier tests are dropped."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    aws._clients.clear()
+    with mock_aws():
+        yield
+    aws._clients.clear()
+
+
+@pytest.fixture
+def make_reporter(store, db_path):
+    """make_reporter(region) -> a Reporter writing to a fresh run; reporter.events() reads them back."""
+    writers = []
+
+    def make(region="us-east-1", threads=4, wait_timeout=5, history=None, stop_event=None):
+        run_id = store.create_run(RUN_CONFIG, "123456789012", dry_run=False)
+        writer = EventWriter(db_path)
+        writers.append(writer)
+        reporter = Reporter(writer, run_id, region, threads=threads, wait_timeout=wait_timeout,
+                            history=history, stop_event=stop_event)
+
+        def recorded(kind=None):
+            writer.flush()
+            return [e for e in store.events(run_id) if kind is None or e["kind"] == kind]
+
+        reporter.events = recorded
+        return reporter
+
+    yield make
+    for writer in writers:
+        writer.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A moto server on 127.0.0.1 for everything that crosses processes."""
+    server, endpoint = sandbox.start_server()
+    os.environ.pop("AWS_ENDPOINT_URL", None)  # only the tests that ask for sandbox_endpoint use it
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def sandbox_endpoint(moto_server, monkeypatch):
+    """The moto server, emptied, with this process's clients pointed at it."""
+    sandbox.reset_server(moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    aws._clients.clear()
+    yield moto_server
+    aws._clients.clear()

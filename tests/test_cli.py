@@ -1,0 +1,190 @@
+"""The command line end to end, against a moto server on 127.0.0.1: the region
+processes the orchestrator starts reach it through AWS_ENDPOINT_URL."""
+
+import csv
+import io
+import json
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from costcutter import sandbox
+from costcutter.cli import cli
+from costcutter.store import EventStore
+
+SMALL = dict(instances=1, extra_volumes=1, snapshots=1, amis=1, elastic_ips=1, key_pairs=1, security_groups=1,
+             buckets=1, objects_per_bucket=3)
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(cli, [str(arg) for arg in args], input=input, catch_exceptions=False)
+
+
+def run_args(db_path, *regions, real=False):
+    args = ["run", "--db", db_path, "--dry-run"] if not real else ["run", "--db", db_path, "--no-dry-run", "--yes"]
+    return [*args, *[arg for region in regions for arg in ("--region", region)]]
+
+
+def everything(inventory):
+    return sorted(resource for ids in inventory.values() for resource in ids)
+
+
+def run_ids(db_path):
+    return [row["id"] for row in EventStore(db_path).runs()]
+
+
+@pytest.fixture
+def seeded(sandbox_endpoint):
+    return {region: sandbox.seed(region, **SMALL) for region in ("us-east-1", "eu-west-1", "us-west-2")}
+
+
+def test_services_lists_every_type_in_cleaning_order():
+    result = invoke("services")
+    assert result.exit_code == 0
+    types = [line.split()[2] for line in result.output.splitlines()[2:]]
+    assert types.index("instances") < types.index("amis") < types.index("snapshots")
+    assert types.index("instances") < types.index("volumes")
+    assert "buckets" in types
+
+
+def test_dry_run_changes_nothing_and_records_would_delete(seeded, db_path):
+    before = {region: sandbox.inventory(region) for region in seeded}
+    result = invoke(*run_args(db_path, "us-east-1", "eu-west-1"))
+    assert result.exit_code == 0, result.output
+    assert {region: sandbox.inventory(region) for region in seeded} == before
+    store = EventStore(db_path)
+    (run_id,) = run_ids(db_path)
+    would = {(e["region"], e["resource_id"]) for e in store.events(run_id) if e["kind"] == "would_delete"}
+    expected = {(region, rid) for region in ("us-east-1", "eu-west-1") for rid in everything(before[region])}
+    assert would == expected
+    assert not any(e["kind"] in ("delete_requested", "deleted") for e in store.events(run_id))
+
+
+def test_real_run_deletes_chosen_regions_and_services_only(seeded, db_path):
+    untouched_region = sandbox.inventory("us-west-2")
+    result = invoke(*run_args(db_path, "us-east-1,eu-west-1", real=True), "--service", "ec2")
+    assert result.exit_code == 0, result.output
+    for region in ("us-east-1", "eu-west-1"):
+        left = sandbox.inventory(region)
+        assert left["buckets"] == seeded[region]["buckets"]  # s3 was not chosen
+        assert everything({k: v for k, v in left.items() if k != "buckets"}) == []
+    assert sandbox.inventory("us-west-2") == untouched_region
+
+
+def test_real_run_of_everything_leaves_nothing(seeded, db_path):
+    result = invoke(*run_args(db_path, "us-east-1", "eu-west-1", "us-west-2", real=True))
+    assert result.exit_code == 0, result.output
+    for region in seeded:
+        assert everything(sandbox.inventory(region)) == []
+    assert "finished" in result.output
+
+
+def test_real_run_needs_confirmation_without_a_terminal(seeded, db_path):
+    before = sandbox.inventory("us-east-1")
+    result = invoke("run", "--db", db_path, "--region", "us-east-1", "--no-dry-run")
+    assert result.exit_code == 2
+    assert "pass --yes" in result.output
+    assert sandbox.inventory("us-east-1") == before
+
+
+def test_a_failed_deletion_is_reported_and_exits_1(sandbox_endpoint, db_path):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    protected = sandbox.seed("us-east-1", **{**SMALL, "instances": 1})["instances"][0]
+    ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
+    result = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
+    assert result.exit_code == 1
+    report = json.loads(invoke("report", "--db", db_path, "--json").output)
+    failed = [row for row in report["summary"] if row["outcome"] == "failed"]
+    assert {"region": "us-east-1", "service": "ec2", "resource_type": "instances", "outcome": "failed",
+            "count": 1} in failed
+
+
+def test_report_csv_has_one_row_per_event(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1", real=True))
+    (run_id,) = run_ids(db_path)
+    result = invoke("report", run_id, "--db", db_path, "--csv", "-")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    stored = list(EventStore(db_path).events(run_id))
+    assert len(rows) == len(stored) > 0
+    assert [int(row["seq"]) for row in rows] == [event["seq"] for event in stored]
+
+
+def test_report_csv_to_a_file(seeded, db_path, tmp_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    result = invoke("report", "--db", db_path, "--csv", tmp_path / "run.csv")
+    assert result.exit_code == 0
+    assert "Wrote" in result.output
+    assert (tmp_path / "run.csv").read_text().startswith("seq,run_id,at,kind")
+
+
+def test_report_defaults_to_the_latest_run(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    invoke(*run_args(db_path, "eu-west-1"))
+    latest = run_ids(db_path)[-1]
+    report = json.loads(invoke("report", "--db", db_path, "--json").output)
+    assert report["run"]["id"] == latest
+    assert {row["region"] for row in report["summary"]} == {"eu-west-1"}
+    assert report["run"]["status"] == "finished"
+
+
+def test_runs_lists_every_run_with_status_and_counts(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    invoke(*run_args(db_path, "us-east-1", real=True))
+    result = invoke("runs", "--db", db_path)
+    lines = result.output.splitlines()
+    assert len(lines) == 4
+    assert "dry run" in lines[2] and "finished" in lines[2]
+    assert "real" in lines[3]
+
+
+def test_resuming_a_finished_run_says_so(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    (run_id,) = run_ids(db_path)
+    result = invoke("run", "--db", db_path, "--resume", run_id)
+    assert result.exit_code == 0
+    assert "already finished" in result.output
+
+
+def test_resume_takes_no_selection_flags(db_path):
+    result = invoke("run", "--db", db_path, "--resume", "abc", "--region", "us-east-1")
+    assert result.exit_code == 2
+    assert "--resume continues a run" in result.output
+
+
+@pytest.mark.parametrize("command", [["report", "nosuchrun"], ["run", "--resume", "nosuchrun"]])
+def test_an_unknown_run_id_is_one_line_and_exit_2(seeded, db_path, command):
+    invoke(*run_args(db_path, "us-east-1"))
+    result = invoke(*command, "--db", db_path)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: no run 'nosuchrun' in {db_path}; `costcutter runs` lists the runs"]
+
+
+def test_a_corrupt_database_is_reported_and_left_alone(tmp_path):
+    db = tmp_path / "broken.db"
+    db.write_bytes(b"this is not sqlite" * 100)
+    for command in (["runs"], ["report"], ["run", "--region", "us-east-1"]):
+        result = invoke(*command, "--db", db)
+        assert result.exit_code == 2
+        assert len(result.output.strip().splitlines()) == 1
+        assert "not a readable CostCutter event log" in result.output
+    assert db.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_missing_credentials_are_one_line_and_exit_2(db_path, monkeypatch):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never reached
+    result = invoke("run", "--db", db_path, "--region", "us-east-1")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Error: no AWS credentials found; set AWS_PROFILE (or aws_profile), or AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY"]
+
+
+def test_report_without_a_database_says_how_to_start(tmp_path):
+    result = invoke("report", "--db", tmp_path / "none.db")
+    assert result.exit_code == 2
+    assert "run `costcutter run` first" in result.output

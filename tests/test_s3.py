@@ -1,0 +1,131 @@
+"""The S3 buckets handler against moto in process: emptying, deleting, regions, failures."""
+
+
+import boto3
+import pytest
+
+from costcutter import aws
+from costcutter.services.s3 import buckets
+
+
+def make_bucket(region, name, versioned=False):
+    s3 = boto3.client("s3", region_name=region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **location)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return s3
+
+
+def put_objects(s3, bucket, keys, versions=1):
+    for _ in range(versions):
+        for key in keys:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"costs money")
+
+
+def bucket_names():
+    return sorted(b["Name"] for b in boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"])
+
+
+def version_count(s3, bucket):
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+    return sum(len(p.get("Versions", [])) + len(p.get("DeleteMarkers", [])) for p in pages)
+
+
+def recorded(reporter, kind):
+    """(resource_id, message) of each event of this kind."""
+    return [(e["resource_id"], e["message"]) for e in reporter.events(kind)]
+
+
+def handler_client(session, region):
+    """The client the handler will use: aws.client shares one per (session, service, region)."""
+    return aws.client(session, "s3", region)
+
+
+def test_dry_run_records_would_delete_and_changes_nothing(aws_mock, make_reporter):
+    s3 = make_bucket("us-east-1", "keep-me")
+    put_objects(s3, "keep-me", ["a.txt", "b.txt"])
+    reporter = make_reporter("us-east-1")
+
+    outcomes = buckets.cleanup_buckets(boto3.Session(), "us-east-1", reporter, dry_run=True)
+
+    assert outcomes == {"keep-me": "would_delete"}
+    assert recorded(reporter, "would_delete") == [("keep-me", None)]
+    assert recorded(reporter, "delete_requested") == []
+    assert bucket_names() == ["keep-me"]
+    assert version_count(s3, "keep-me") == 2
+
+
+def test_versioned_bucket_with_markers_and_upload_is_emptied_and_deleted(aws_mock, make_reporter):
+    s3 = make_bucket("us-east-1", "versioned", versioned=True)
+    put_objects(s3, "versioned", ["a.txt", "b.txt"], versions=3)  # 6 versions
+    s3.delete_object(Bucket="versioned", Key="a.txt")  # 1 delete marker
+    s3.create_multipart_upload(Bucket="versioned", Key="unfinished.bin")
+    reporter = make_reporter("us-east-1")
+
+    outcomes = buckets.cleanup_buckets(boto3.Session(), "us-east-1", reporter, dry_run=False)
+
+    assert outcomes == {"versioned": "deleted"}
+    assert bucket_names() == []
+    assert recorded(reporter, "deleted") == [
+        ("versioned", "removed 7 object versions and delete markers, aborted 1 uploads")]
+
+
+def test_bucket_with_more_versions_than_one_delete_call_is_emptied(aws_mock, make_reporter):
+    s3 = make_bucket("us-east-1", "big", versioned=True)
+    put_objects(s3, "big", [f"data/{n:04}.txt" for n in range(500)], versions=5)
+    assert version_count(s3, "big") == 2500
+    session = boto3.Session()
+    delete_calls = []
+    handler_client(session, "us-east-1").meta.events.register(
+        "before-call.s3.DeleteObjects", lambda **_: delete_calls.append(1))
+    reporter = make_reporter("us-east-1")
+
+    outcomes = buckets.cleanup_buckets(session, "us-east-1", reporter, dry_run=False)
+
+    assert outcomes == {"big": "deleted"}
+    assert bucket_names() == []
+    assert len(delete_calls) == 3  # 1000 + 1000 + 500
+    assert recorded(reporter, "deleted") == [
+        ("big", "removed 2500 object versions and delete markers, aborted 0 uploads")]
+
+
+@pytest.mark.parametrize("region, other", [("us-east-1", "eu-west-1"), ("eu-west-1", "us-east-1")])
+def test_only_buckets_located_in_the_region_are_cleaned(aws_mock, make_reporter, region, other):
+    make_bucket(region, f"in-{region}")
+    make_bucket(other, f"in-{other}")
+    reporter = make_reporter(region)
+
+    outcomes = buckets.cleanup_buckets(boto3.Session(), region, reporter, dry_run=False)
+
+    assert outcomes == {f"in-{region}": "deleted"}
+    assert recorded(reporter, "cataloged") == [(f"in-{region}", None)]
+    assert bucket_names() == [f"in-{other}"]
+
+
+def test_bucket_that_no_longer_exists_is_already_gone(aws_mock, make_reporter):
+    reporter = make_reporter("us-east-1")
+
+    outcome = buckets.cleanup_bucket(boto3.Session(), "us-east-1", "no-such-bucket-xyz", reporter, False)
+
+    assert outcome == "already_gone"
+    assert [(e["resource_id"], e["error_code"]) for e in reporter.events("already_gone")] == [
+        ("no-such-bucket-xyz", "NoSuchBucket")]
+
+
+def test_delete_objects_partial_failure_is_recorded_as_failed(aws_mock, make_reporter, monkeypatch):
+    s3 = make_bucket("us-east-1", "stubborn")
+    put_objects(s3, "stubborn", ["locked.txt", "free.txt"])
+    session = boto3.Session()
+    refusal = {"Deleted": [{"Key": "free.txt"}],
+               "Errors": [{"Key": "locked.txt", "Code": "AccessDenied", "Message": "Access Denied"}]}
+    monkeypatch.setattr(handler_client(session, "us-east-1"), "delete_objects", lambda **_: refusal)
+    reporter = make_reporter("us-east-1")
+
+    outcome = buckets.cleanup_bucket(session, "us-east-1", "stubborn", reporter, False)
+
+    assert outcome == "failed"
+    [failure] = reporter.events("failed")
+    assert (failure["resource_id"], failure["error_code"]) == ("stubborn", "AccessDenied")
+    assert failure["message"] == "1 objects not deleted, e.g. locked.txt: Access Denied"
+    assert bucket_names() == ["stubborn"]

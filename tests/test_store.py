@@ -1,0 +1,179 @@
+"""The event store (SQLite in WAL mode) and the EventWriter that appends to it."""
+
+import multiprocessing
+import os
+import re
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from costcutter import paths
+from costcutter.reporter import EventWriter
+from costcutter.store import EventStore, StoreError, new_event
+
+PROCESSES = 4
+THREADS_PER_PROCESS = 3
+EVENTS_PER_THREAD = 500  # 1500 per process
+
+
+def bucket_event(run_id, kind, resource_id=None, region="us-east-1", **fields):
+    return new_event(run_id, kind, region=region, service="s3", resource_type="buckets",
+                     resource_id=resource_id, **fields)
+
+
+def record(store, run_id, kind, resource_id=None, region="us-east-1"):
+    store.append([bucket_event(run_id, kind, resource_id, region)])
+
+
+def new_run(store):
+    return store.create_run({"test": True}, "123456789012", dry_run=False)
+
+
+def read_with_new_connection(db_path, sql, params=()):
+    connection = sqlite3.connect(db_path)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def messages_in(db_path, run_id):
+    rows = read_with_new_connection(db_path, "SELECT message FROM events WHERE run_id = ? ORDER BY seq", [run_id])
+    return [message for (message,) in rows]
+
+
+def write_from_threads(db_path, run_id):
+    """One process's share of the concurrent writers: its own EventWriter, several threads."""
+    writer = EventWriter(db_path)
+
+    def send(thread):
+        for n in range(EVENTS_PER_THREAD):
+            writer.submit(bucket_event(run_id, "cataloged", f"{thread}-{n}", message=f"{thread}-{n}"),
+                          durable=n % 5 == 0)
+
+    with ThreadPoolExecutor(THREADS_PER_PROCESS) as pool:
+        list(pool.map(send, range(THREADS_PER_PROCESS)))
+    writer.close()
+
+
+def test_database_is_in_wal_mode_with_the_shipped_schema(store, db_path):
+    schema = paths.shipped_file("schema/events.sql").read_text()
+    declared = set(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", schema))
+
+    present = {name for (name,) in read_with_new_connection(db_path, "SELECT name FROM sqlite_master")}
+
+    assert read_with_new_connection(db_path, "PRAGMA journal_mode") == [("wal",)]
+    assert declared == {"runs", "events", "events_by_run_kind", "events_by_resource"}
+    assert declared <= present
+
+
+def test_concurrent_writers_lose_and_duplicate_nothing(store, db_path):
+    run_id = new_run(store)
+    spawn = multiprocessing.get_context("spawn")
+    processes = [spawn.Process(target=write_from_threads, args=(db_path, run_id)) for _ in range(PROCESSES)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+
+    assert [process.exitcode for process in processes] == [0] * PROCESSES
+    sent = {(process.pid, f"{thread}-{n}") for process in processes
+            for thread in range(THREADS_PER_PROCESS) for n in range(EVENTS_PER_THREAD)}
+    written = read_with_new_connection(db_path, "SELECT pid, message FROM events WHERE run_id = ?", [run_id])
+    assert len(written) == len(sent) == PROCESSES * THREADS_PER_PROCESS * EVENTS_PER_THREAD
+    assert set(written) == sent
+
+
+def test_durable_submit_returns_once_another_connection_can_read_the_event(store, db_path, monkeypatch):
+    run_id = new_run(store)
+    writer = EventWriter(db_path)
+    append = writer._store.append
+    monkeypatch.setattr(writer._store, "append", lambda rows: (time.sleep(0.5), append(rows)))
+
+    writer.submit(bucket_event(run_id, "cataloged", message="queued"))
+    assert messages_in(db_path, run_id) == []  # not durable: submit did not wait for the slow commit
+    writer.submit(bucket_event(run_id, "delete_requested", message="durable"), durable=True)
+    assert messages_in(db_path, run_id) == ["queued", "durable"]
+    writer.close()
+
+
+def test_append_writes_all_of_a_batch_or_none(store, db_path):
+    run_id = new_run(store)
+    rows = [bucket_event(run_id, "cataloged", message=f"bucket-{n}") for n in range(999)]
+    rows.append(bucket_event(run_id, None, message="no kind"))  # kind is NOT NULL: the last row fails
+
+    with pytest.raises(StoreError):
+        store.append(rows)
+
+    assert messages_in(db_path, run_id) == []
+
+
+def test_status_follows_the_latest_run_lifecycle_event(store):
+    run_id = new_run(store)
+    lifecycle = [("run_started", "incomplete"), ("run_interrupted", "interrupted"),
+                 ("run_started", "incomplete"), ("run_finished", "finished")]
+    statuses = []
+    for kind, _ in lifecycle:
+        store.record(run_id, kind)
+        statuses.append(store.status(run_id))
+
+    assert statuses == [status for _, status in lifecycle]
+
+
+def test_summary_counts_each_resource_once_by_its_latest_state(store):
+    run_id = new_run(store)
+    for kind, resource_id in [("cataloged", "deleted-one"), ("cataloged", "pending-one"), ("cataloged", "left-one"),
+                              ("delete_requested", "deleted-one"), ("deleted", "deleted-one"),
+                              ("delete_requested", "pending-one")]:
+        record(store, run_id, kind, resource_id)
+    record(store, run_id, "failed", "elsewhere", region="eu-west-1")
+
+    def row(region, outcome):
+        return {"region": region, "service": "s3", "resource_type": "buckets", "outcome": outcome, "count": 1}
+
+    assert store.summary(run_id) == [row("eu-west-1", "failed"), row("us-east-1", "cataloged"),
+                                     row("us-east-1", "deleted"), row("us-east-1", "pending")]
+
+
+def test_resource_states_are_the_latest_state_of_each_resource_in_the_region(store):
+    run_id = new_run(store)
+    for kind in ["cataloged", "delete_requested", "failed"]:
+        record(store, run_id, kind, "flaky")
+    record(store, run_id, "cataloged", "listed")
+    record(store, run_id, "deleted", "elsewhere", region="eu-west-1")
+    store.record(run_id, "unit_completed", region="us-east-1", service="s3", resource_type="buckets")
+
+    assert store.resource_states(run_id, "us-east-1") == {("s3", "buckets", "flaky"): "failed",
+                                                          ("s3", "buckets", "listed"): "cataloged"}
+
+
+def test_completed_units_are_those_with_unit_completed_in_the_region(store):
+    run_id = new_run(store)
+    for kind, resource_type, region in [("unit_started", "volumes", "us-east-1"),
+                                        ("unit_completed", "instances", "us-east-1"),
+                                        ("unit_completed", "instances", "us-east-1"),
+                                        ("unit_completed", "volumes", "eu-west-1")]:
+        store.record(run_id, kind, region=region, service="ec2", resource_type=resource_type)
+
+    assert store.completed_units(run_id, "us-east-1") == {("ec2", "instances")}
+    assert store.completed_units(run_id, "eu-west-1") == {("ec2", "volumes")}
+
+
+def test_unknown_run_id_names_the_id_and_the_runs_command(store):
+    with pytest.raises(StoreError, match=r"'nosuchrun'.*`costcutter runs`"):
+        store.run("nosuchrun")
+
+
+def test_file_that_is_not_a_database_is_refused_and_left_as_it_was(tmp_path):
+    path = tmp_path / "not-a-database.db"
+    path.write_bytes(os.urandom(4096))
+    before = path.read_bytes()
+
+    with pytest.raises(StoreError) as error:
+        EventStore(path)
+
+    assert str(path) in str(error.value)
+    assert "\n" not in str(error.value)
+    assert path.read_bytes() == before
