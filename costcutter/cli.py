@@ -91,11 +91,8 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
                            "drop --region, --service, --exclude-service and --dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
-    store = EventStore(settings.database_path)
-    if resume_id:
-        code = _resume(store, resume_id, settings, yes)
-    else:
-        code = _start(store, settings, yes)
+    with EventStore(settings.database_path) as store:
+        code = _resume(store, resume_id, settings, yes) if resume_id else _start(store, settings, yes)
     raise SystemExit(code)
 
 
@@ -152,7 +149,7 @@ def _refuse_if_running(store: EventStore, run_id: str) -> None:
 def _confirm(account: str, regions: list[str], yes: bool) -> None:
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not _at_a_terminal():
         raise UsageProblem("refusing to delete without confirmation: there is no terminal to ask at; "
                            "pass --yes to confirm, or --dry-run to only list")
     shown = ", ".join(regions[:5]) + (f" and {len(regions) - 5} more" if len(regions) > 5 else "")
@@ -161,6 +158,10 @@ def _confirm(account: str, regions: list[str], yes: bool) -> None:
     if typed.strip() != account:
         click.echo("The account id does not match; nothing was deleted.", err=True)
         raise SystemExit(EXIT_FAILED)
+
+
+def _at_a_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> int:
@@ -237,17 +238,20 @@ class _Progress:
 @friendly_errors
 def report(run_id, config_file, db, csv_path, as_json):
     """What a run did, per region, service and outcome (default: the latest run)."""
-    store = _open_existing_store(config_file, db)
-    run_id = run_id or store.latest_run_id()
+    with _open_existing_store(config_file, db) as store:
+        _report(store, run_id or store.latest_run_id(), csv_path, as_json)
+
+
+def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
     run = store.run(run_id)
     if csv_path:
         _export_csv(store, run_id, csv_path)
         return
-    summary, problems, status = store.summary(run_id), store.problems(run_id), store.status(run_id)
+    status = store.status(run_id)
     if as_json:
         run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
-        click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": summary, "problems": problems,
-                               "totals": store.outcome_counts(run_id)}, indent=2))
+        click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": store.summary(run_id),
+                               "problems": store.problems(run_id), "totals": store.outcome_counts(run_id)}, indent=2))
         return
     mode = "dry run" if run["dry_run"] else "real deletion"
     click.echo(f"Run {run_id}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
@@ -300,8 +304,8 @@ def _export_csv(store: EventStore, run_id: str, path: str) -> None:
 @friendly_errors
 def runs(config_file, db):
     """The runs in the event log, with their status and counts."""
-    store = _open_existing_store(config_file, db)
-    rows = store.runs()
+    with _open_existing_store(config_file, db) as store:
+        rows = store.runs()
     if not rows:
         click.echo("No runs yet.")
         return
@@ -348,13 +352,12 @@ def demo(db):
         base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
                                   "log_dir": str(workdir), "wait_timeout": 30})
         _setup_logging(base)
-        store = EventStore(db_path)
         for dry_run in (True, False):
             step = "1. A dry run lists what would be deleted" if dry_run else "2. A real run deletes it"
             click.echo(f"\n== {step}: costcutter run --region {' --region '.join(DEMO_REGIONS)}"
                        f"{'' if dry_run else ' --no-dry-run --yes'}")
-            settings = dataclasses.replace(base, dry_run=dry_run)
-            code = _start(store, settings, yes=True)
+            with EventStore(db_path) as store:
+                code = _start(store, dataclasses.replace(base, dry_run=dry_run), yes=True)
             if code != EXIT_OK:
                 raise SystemExit(code)
         left = {region: sum(map(len, sandbox.inventory(region).values())) for region in DEMO_REGIONS}

@@ -54,6 +54,12 @@ class EventStore:
     def close(self):
         self.db.conn.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     # Writing
 
     def create_run(self, config: dict, account_id: str | None, dry_run: bool) -> str:

@@ -4,6 +4,7 @@ processes the orchestrator starts reach it through AWS_ENDPOINT_URL."""
 import csv
 import io
 import json
+import sqlite3
 
 import boto3
 import pytest
@@ -31,7 +32,13 @@ def everything(inventory):
 
 
 def run_ids(db_path):
-    return [row["id"] for row in EventStore(db_path).runs()]
+    with EventStore(db_path) as store:
+        return [row["id"] for row in store.runs()]
+
+
+def event_count(db_path, run_id):
+    with EventStore(db_path) as store:
+        return len(list(store.events(run_id)))
 
 
 @pytest.fixture
@@ -188,3 +195,61 @@ def test_report_without_a_database_says_how_to_start(tmp_path):
     result = invoke("report", "--db", tmp_path / "none.db")
     assert result.exit_code == 2
     assert "run `costcutter run` first" in result.output
+
+
+@pytest.mark.parametrize("typed, exit_code, deleted", [("123456789012", 0, True), ("210987654321", 1, False)])
+def test_at_a_terminal_a_real_run_asks_for_the_account_id(seeded, db_path, monkeypatch, typed, exit_code, deleted):
+    monkeypatch.setattr("costcutter.cli._at_a_terminal", lambda: True)
+    before = sandbox.inventory("us-east-1")
+    result = invoke("run", "--db", db_path, "--region", "us-east-1", "--no-dry-run", input=typed + "\n")
+    assert "This DELETES resources in AWS account 123456789012, in us-east-1." in result.output
+    assert result.exit_code == exit_code
+    assert (everything(sandbox.inventory("us-east-1")) == []) is deleted
+    if not deleted:
+        assert sandbox.inventory("us-east-1") == before
+        assert run_ids(db_path) == []
+
+
+def test_regions_all_means_the_regions_enabled_for_the_account(sandbox_endpoint, db_path):
+    enabled = sorted(r["RegionName"] for r in boto3.client("ec2", region_name="us-east-1").describe_regions()["Regions"])
+    result = invoke("run", "--db", db_path, "--region", "all", "--service", "s3")
+    assert result.exit_code == 0, result.output
+    run = EventStore(db_path).run(run_ids(db_path)[0])
+    assert run["config"]["regions"] == enabled
+    assert f"in {len(enabled)} regions" in result.output
+
+
+def test_secrets_never_reach_the_logs_events_or_reports(seeded, db_path, tmp_path, monkeypatch):
+    secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETKEY"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "FQoGZXIvYXdzSESSIONTOKEN")
+    log_dir = tmp_path / "logs"
+    monkeypatch.setenv("COSTCUTTER_LOG_DIR", str(log_dir))
+    monkeypatch.setenv("COSTCUTTER_LOG_LEVEL", "DEBUG")
+    invoke(*run_args(db_path, "us-east-1", real=True))
+    outputs = [invoke("report", "--db", db_path, "--csv", "-").output, invoke("report", "--db", db_path, "--json").output]
+    log_text = (log_dir / "costcutter.log").read_text()
+    assert "deleted us-east-1 key_pairs" in log_text  # region processes log through the main process
+    stored = [path.read_bytes() for path in tmp_path.glob("events.db*")]
+    for text in [log_text, *outputs, *(blob.decode("latin-1") for blob in stored)]:
+        assert secret not in text and "SESSIONTOKEN" not in text
+
+
+def test_a_locked_database_is_one_line_and_exit_2(seeded, db_path, monkeypatch):
+    monkeypatch.setattr("costcutter.store.BUSY_TIMEOUT_SECONDS", 0.2)
+    invoke(*run_args(db_path, "us-east-1"))
+    (run_id,) = run_ids(db_path)
+    events_before = event_count(db_path, run_id)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = invoke(*run_args(db_path, "us-east-1"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: the event log {db_path} is locked by another program; wait for it to finish, "
+        "or pass --db to use another file"]
+    assert event_count(db_path, run_id) == events_before
