@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from costcutter import __version__, aws, config, events, logs, orchestrator, registry, sandbox
 from costcutter.config import ConfigError, Settings
-from costcutter.store import EventStore, StoreError
+from costcutter.store import HOST, EventStore, StoreError
 from costcutter.tables import format_table
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def _resume(store: EventStore, run_id: str, settings: Settings, yes: bool) -> in
 
 def _refuse_if_running(store: EventStore, run_id: str) -> None:
     start = store.last_start(run_id)
-    if not start or start["pid"] == os.getpid() or start["host"] != os.uname().nodename:
+    if not start or start["pid"] == os.getpid() or start["host"] != HOST:
         return
     try:
         command_line = Path(f"/proc/{start['pid']}/cmdline").read_bytes()
@@ -172,7 +172,7 @@ def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> 
     previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     progress = _Progress(store, run_id, total=len(units))
     try:
-        result = orchestrator.sweep(store, run_id, settings, settings.regions, on_progress=progress.update)
+        result = orchestrator.sweep(store, run_id, settings, on_progress=progress.update)
     except KeyboardInterrupt:
         progress.close()
         click.echo(f"\nRun {run_id} stopped at once. Resume it with: costcutter run --resume {run_id}", err=True)

@@ -5,6 +5,7 @@ Nothing here keeps state of its own: what is done, what is left and how a run en
 read back from the log, which is what makes a run resumable after any kind of stop.
 """
 
+import collections
 import dataclasses
 import logging
 import multiprocessing
@@ -57,14 +58,16 @@ class SweepResult:
     crashed_regions: list[str] = dataclasses.field(default_factory=list)
 
 
-def sweep(store: EventStore, run_id: str, settings: Settings, regions: list[str], on_progress=None) -> SweepResult:
-    """Sweep the regions in parallel processes, recording the run's start and end.
+def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None) -> SweepResult:
+    """Sweep settings.regions (resolved, not `all`) in parallel processes, recording the
+    run's start and end.
 
     Ctrl-C (or SIGTERM) asks every region to stop after the deletions in flight; a second
     Ctrl-C stops at once. Either way the run is recorded as interrupted and can be resumed.
     A region process that dies takes the whole pool with it, so the regions it stopped
     get one more go in a fresh pool before the run gives up on them.
     """
+    regions = settings.regions
     units = plan(regions, settings.chosen_services())
     jobs = [_job(run_id, region, units, settings) for region in regions]
     context = multiprocessing.get_context("spawn")  # forking a process that has threads is unsafe
@@ -166,12 +169,9 @@ def _watch_parent(stop):
 
 def sweep_region(job: RegionJob) -> None:
     """Clean one region's units in order, skipping those the log shows completed."""
-    reader = EventStore(job.db_path)
-    try:
+    with EventStore(job.db_path) as reader:
         history = reader.resource_states(job.run_id, job.region)
         completed = reader.completed_units(job.run_id, job.region)
-    finally:
-        reader.close()
     writer = EventWriter(job.db_path)
     try:
         reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
@@ -202,9 +202,7 @@ def _sweep_unit(subresource, session, job: RegionJob, reporter: Reporter) -> boo
         reporter.record(events.FAILED, service, resource_type, error_code=aws.error_code(error),
                         message=f"could not clean {subresource.key}: {aws.error_message(error)}", durable=True)
         return True
-    counts = {}
-    for outcome in outcomes.values():
-        counts[outcome] = counts.get(outcome, 0) + 1
-    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "nothing found"
+    counts = sorted(collections.Counter(outcomes.values()).items())
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in counts) or "nothing found"
     reporter.record(events.UNIT_COMPLETED, service, resource_type, message=summary, durable=True)
     return True

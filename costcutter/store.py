@@ -15,7 +15,7 @@ from costcutter import __version__, events, paths
 
 BUSY_TIMEOUT_SECONDS = 60
 _RUN_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read aloud and type
-_HOST = socket.gethostname()
+HOST = socket.gethostname()
 
 
 class StoreError(Exception):
@@ -27,7 +27,7 @@ def utcnow() -> str:
 
 
 def new_event(run_id: str, kind: str, **fields) -> dict:
-    return {"run_id": run_id, "at": utcnow(), "kind": kind, "pid": os.getpid(), "host": _HOST, **fields}
+    return {"run_id": run_id, "at": utcnow(), "kind": kind, "pid": os.getpid(), "host": HOST, **fields}
 
 
 class EventStore:
