@@ -170,7 +170,7 @@ def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> 
     click.echo(f"Run {run_id}: {mode} of {len(settings.chosen_services())} services in "
                f"{len(settings.regions)} regions of account {account}.")
     previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    progress = _Progress(store, run_id, total=len(units))
+    progress = _Progress(store, run_id, total=len(units), dry_run=settings.dry_run)
     try:
         result = orchestrator.sweep(store, run_id, settings, on_progress=progress.update)
     except KeyboardInterrupt:
@@ -211,8 +211,9 @@ def _raise_keyboard_interrupt(signum, frame):
 class _Progress:
     """A progress bar read from the event log, like everything else."""
 
-    def __init__(self, store: EventStore, run_id: str, total: int):
+    def __init__(self, store: EventStore, run_id: str, total: int, dry_run: bool):
         self._store, self._run_id = store, run_id
+        self._shown = (events.WOULD_DELETE, events.FAILED) if dry_run else (events.DELETED, events.FAILED)
         self._bar = tqdm(total=total, unit="unit", desc=f"run {run_id}", disable=None, leave=True)
 
     def update(self):
@@ -220,8 +221,7 @@ class _Progress:
             return
         counts = self._store.event_counts(self._run_id)
         self._bar.n = self._store.completed_unit_count(self._run_id)
-        self._bar.set_postfix(deleted=counts.get(events.DELETED, 0), would_delete=counts.get(events.WOULD_DELETE, 0),
-                              failed=counts.get(events.FAILED, 0), refresh=False)
+        self._bar.set_postfix({kind: counts.get(kind, 0) for kind in self._shown}, refresh=False)
         self._bar.refresh()
 
     def close(self):
