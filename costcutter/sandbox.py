@@ -9,6 +9,9 @@ import os
 
 import boto3
 
+from costcutter import aws
+from costcutter.registry import ordered_subresources
+
 SANDBOX_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -122,8 +125,5 @@ def seed(region: str, *, instances: int = 2, extra_volumes: int = 2, snapshots: 
 
 def inventory(region: str) -> dict[str, list[str]]:
     """What of the covered types is left in a region, as the handlers would list it."""
-    from costcutter.registry import ordered_subresources
-    from costcutter import aws
-
     session = boto3.Session()
     return {s.name: sorted(s.list(aws.client(session, s.client, region))) for s in ordered_subresources()}
