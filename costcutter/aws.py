@@ -1,5 +1,6 @@
 """Sessions and clients, configured once: retries, connection pools, errors worth naming."""
 
+import contextlib
 import threading
 import weakref
 
@@ -54,6 +55,17 @@ def error_message(error: Exception) -> str:
     if isinstance(error, botocore.exceptions.ClientError):
         return error.response.get("Error", {}).get("Message", str(error))
     return str(error)
+
+
+@contextlib.contextmanager
+def ignoring(*codes: str):
+    """Let a ClientError with one of these codes pass: a step whose work turned out to be
+    done already."""
+    try:
+        yield
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) not in codes:
+            raise
 
 
 def home_region(session: boto3.Session) -> str:

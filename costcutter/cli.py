@@ -183,8 +183,6 @@ def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> 
     progress.close()
     click.echo()
     _print_summary(store, run_id)
-    incomplete = _unfinished_units(store, run_id, settings)
-    counts = store.outcome_counts(run_id)
     if result.interrupted:
         click.echo(f"Run {run_id} was interrupted. Resume it with: costcutter run --resume {run_id}")
         return EXIT_INTERRUPTED
@@ -192,6 +190,8 @@ def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> 
                f"(CSV: costcutter report {run_id} --csv {run_id}.csv)")
     if settings.dry_run:
         click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
+    incomplete = _unfinished_units(store, run_id, settings)
+    counts = store.outcome_counts(run_id)
     if incomplete or counts[events.FAILED] or counts["pending"]:
         click.echo(f"{counts[events.FAILED]} resources failed, {incomplete} of {len(units)} units did not finish.",
                    err=True)

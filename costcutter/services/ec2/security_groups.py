@@ -1,7 +1,5 @@
 """Security groups other than each VPC's default, which AWS does not let anyone delete."""
 
-import botocore.exceptions
-
 from costcutter import aws
 from costcutter.registry import Subresource, listed
 
@@ -22,14 +20,11 @@ def _revoke_rules_naming_groups(ec2, group_id):
                               (group.get("IpPermissionsEgress", []), ec2.revoke_security_group_egress)):
             naming_groups = [_only_group_pairs(rule) for rule in rules if rule.get("UserIdGroupPairs")]
             if naming_groups:
-                try:
+                # A group these rules name is gone already, so they hold nothing back. The
+                # NotFound is about that group, not this one: whether this one is gone is
+                # for the delete to say.
+                with aws.ignoring(*_GONE_CODES):
                     revoke(GroupId=group_id, IpPermissions=naming_groups)
-                except botocore.exceptions.ClientError as error:
-                    # A group these rules name is gone already, so they hold nothing back.
-                    # The NotFound is about that group, not this one: whether this one is
-                    # gone is for the delete to say.
-                    if aws.error_code(error) not in _GONE_CODES:
-                        raise
 
 
 def _only_group_pairs(rule):
