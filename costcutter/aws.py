@@ -19,6 +19,15 @@ CREDENTIAL_ERROR_CODES = {
 }
 
 
+# Codes that mean "not now": the request was refused before AWS acted on it.
+THROTTLING_CODES = {
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "RequestThrottled",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "BandwidthLimitExceeded", "LimitExceededException", "SlowDown", "EC2ThrottledException",
+    "PriorRequestNotComplete", "TransactionInProgressException",
+}
+
+
 class AwsSetupError(Exception):
     """Credentials or profile problems, worded for the person who has to fix them."""
 
@@ -41,8 +50,46 @@ def client(session: boto3.Session, service: str, region: str, pool_size: int = 1
         clients = _clients.setdefault(session, {})
         if (service, region) not in clients:
             config = botocore.config.Config(retries=RETRIES, max_pool_connections=pool_size)
-            clients[service, region] = session.client(service, region_name=region, config=config)
+            made = session.client(service, region_name=region, config=config)
+            made.meta.events.register_first("needs-retry", _note_attempt)
+            clients[service, region] = made
         return clients[service, region]
+
+
+class _RetryWatch:
+    may_have_acted = False
+
+
+_watches = threading.local()
+
+
+@contextlib.contextmanager
+def watching_retries():
+    """Tell whether a call that botocore retried may have been acted on by an earlier
+    attempt whose answer was lost (a reset, a 500 after AWS acted): then an error saying
+    the resource is gone is the sign of our own success, not of someone else's."""
+    watch, previous = _RetryWatch(), getattr(_watches, "current", None)
+    _watches.current = watch
+    try:
+        yield watch
+    finally:
+        _watches.current = previous
+
+
+def _note_attempt(response=None, caught_exception=None, **_):
+    watch = getattr(_watches, "current", None)
+    if watch is None:
+        return None  # never decides a retry: botocore's own handler does
+    if caught_exception is not None:
+        # A connection that never opened sent nothing; any other failure may have come after AWS acted.
+        if not isinstance(caught_exception, (botocore.exceptions.EndpointConnectionError,
+                                             botocore.exceptions.ConnectTimeoutError)):
+            watch.may_have_acted = True
+    elif response is not None:
+        http, parsed = response
+        if http.status_code >= 500 and parsed.get("Error", {}).get("Code") not in THROTTLING_CODES:
+            watch.may_have_acted = True
+    return None
 
 
 def error_code(error: Exception) -> str:

@@ -117,7 +117,7 @@ def _start(store: EventStore, settings: Settings, yes: bool) -> int:
 def _resume(store: EventStore, run_id: str, settings: Settings, yes: bool) -> int:
     run = store.run(run_id)
     # The run's own configuration, but this invocation's database and logs.
-    resumed = dataclasses.replace(config.validate(run["config"]), database=str(store.path), log_dir=settings.log_dir,
+    resumed = dataclasses.replace(config.restore(run["config"]), database=str(store.path), log_dir=settings.log_dir,
                                   log_level=settings.log_level)
     if store.status(run_id) == "finished" and not _unfinished_units(store, run_id, resumed):
         click.echo(f"Run {run_id} already finished; there is nothing to resume. See `costcutter report {run_id}`.")
@@ -165,14 +165,14 @@ def _at_a_terminal() -> bool:
 
 
 def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> int:
-    units = orchestrator.plan(settings.regions, settings.chosen_services())
+    units = orchestrator.plan(settings)
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
     click.echo(f"Run {run_id}: {mode} of {len(settings.chosen_services())} services in "
                f"{len(settings.regions)} regions of account {account}.")
     previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     progress = _Progress(store, run_id, total=len(units), dry_run=settings.dry_run)
     try:
-        result = orchestrator.sweep(store, run_id, settings, on_progress=progress.update)
+        result = orchestrator.sweep(store, run_id, settings, on_progress=progress.update, on_stopping=_say_stopping)
     except KeyboardInterrupt:
         progress.close()
         click.echo(f"\nRun {run_id} stopped at once. Resume it with: costcutter run --resume {run_id}", err=True)
@@ -200,8 +200,11 @@ def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> 
 
 
 def _unfinished_units(store: EventStore, run_id: str, settings: Settings) -> int:
-    planned = orchestrator.plan(settings.regions, settings.chosen_services())
-    return len(planned) - store.completed_unit_count(run_id)
+    return len(orchestrator.plan(settings)) - store.completed_unit_count(run_id)
+
+
+def _say_stopping() -> None:
+    click.echo("\nStopping after the deletions in flight (Ctrl-C again to stop at once)...")
 
 
 def _raise_keyboard_interrupt(signum, frame):
@@ -319,10 +322,12 @@ def runs(config_file, db):
 
 @cli.command()
 def services():
-    """What CostCutter can clean, in the order it cleans it."""
-    rows = [{"order": n, "service": s.service, "resource_type": s.name, "after": ", ".join(s.after)}
-            for n, s in enumerate(registry.ordered_subresources(), start=1)]
-    click.echo(format_table(rows, ["order", "service", "resource_type", "after"], {"resource_type": "type"}))
+    """What CostCutter can clean: every resource type, its scope and what it depends on."""
+    rows = [{"service": t.service, "resource_type": t.name, "scope": t.scope, "depends_on": ", ".join(t.dependencies),
+             "settings": ", ".join(t.settings), "summary": t.summary}
+            for t in sorted(registry.resource_types(), key=lambda t: t.service)]  # stable: keeps dependency order
+    click.echo(format_table(rows, ["service", "resource_type", "scope", "depends_on", "settings", "summary"],
+                            {"resource_type": "type", "depends_on": "depends on"}))
 
 
 def _open_existing_store(config_file, db) -> EventStore:
@@ -347,7 +352,7 @@ def demo(db):
     with sandbox.running_server() as endpoint:
         click.echo(f"Started a local AWS sandbox (moto) at {endpoint}; dummy credentials, no real AWS.")
         for region in DEMO_REGIONS:
-            made = sandbox.seed(region, prefix="demo")
+            made = sandbox.seed(region, default_count=2)
             click.echo(f"Seeded {region}: " + ", ".join(f"{len(ids)} {kind}" for kind, ids in made.items()))
         base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
                                   "log_dir": str(workdir), "wait_timeout": 30})

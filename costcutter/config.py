@@ -32,6 +32,7 @@ class Settings:
     excluded_services: list[str]
     max_processes: int
     threads_per_subresource: int
+    resource_types_at_once: int
     wait_timeout: int
     aws_profile: str | None
     database: str | None
@@ -112,6 +113,12 @@ def load(config_file: str | os.PathLike | None = None, flags: dict | None = None
             merged[key] = value
             source[key] = f"{ENV_PREFIX}{key.upper()}" if name == "environment" else name
     return validate(merged, source)
+
+
+def restore(stored: dict) -> Settings:
+    """The settings a run was started with, as recorded in the log; keys added since that
+    run take their built-in defaults."""
+    return validate({**_read_yaml(paths.shipped_file("config.yaml")), **stored})
 
 
 def validate(values: dict, source: dict | None = None) -> Settings:

@@ -1,5 +1,11 @@
-"""The orchestrator: one process per region, the region's resource types in dependency
-order, each type's deletions on a thread pool, every step recorded in the event log.
+"""The orchestrator: one process per region, and inside each region a schedule over the
+dependency graph: a resource type starts as soon as everything it depends on is finished,
+and independent types run at the same time, each with a thread pool of its own.
+
+Global types (IAM, Route 53, CloudFront) are cleaned once per run, by a job of their own
+that is submitted after the regions, so it never holds a process a region needs; a global
+type that depends on regional types waits until the event log shows them finished in
+every chosen region.
 
 Nothing here keeps state of its own: what is done, what is left and how a run ended are
 read back from the log, which is what makes a run resumable after any kind of stop.
@@ -7,16 +13,19 @@ read back from the log, which is what makes a run resumable after any kind of st
 
 import collections
 import dataclasses
+import graphlib
 import logging
 import multiprocessing
 import os
 import signal
 import threading
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from costcutter import aws, events, logs, registry
+from costcutter import aws, engine, events, logs, registry
 from costcutter.config import Settings
+from costcutter.registry import GLOBAL_REGION
 from costcutter.reporter import EventWriter, Interrupted, Reporter
 from costcutter.store import EventStore
 
@@ -25,6 +34,7 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 0.5
 POOL_ATTEMPTS = 2
 _PARENT_CHECK_SECONDS = 0.5
+_CROSS_REGION_POLL_SECONDS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,22 +43,49 @@ class Unit:
     service: str
     resource_type: str
 
+    @property
+    def key(self) -> str:
+        return f"{self.service}.{self.resource_type}"
 
-def plan(regions: list[str], services: list[str]) -> list[Unit]:
-    """Every (region, service, resource type) a run covers, each region in cleaning order."""
-    order = [s for s in registry.ordered_subresources() if s.service in services]
-    return [Unit(region, s.service, s.name) for region in regions for s in order]
+
+def chosen_types(settings: Settings) -> list[registry.ResourceType]:
+    services = settings.chosen_services()
+    return [t for t in registry.resource_types() if t.service in services]
+
+
+def plan(settings: Settings) -> list[Unit]:
+    """Every unit a run covers: each regional type in each region, each global type once."""
+    types = chosen_types(settings)
+    regional = [Unit(region, t.service, t.name) for region in settings.regions for t in types if not t.is_global]
+    return regional + [Unit(GLOBAL_REGION, t.service, t.name) for t in types if t.is_global]
+
+
+class StopFlag:
+    """The stop signal the processes of a sweep share: one byte of shared memory, set and
+    read without a lock, so a process that dies can never leave it blocked for the others."""
+
+    def __init__(self, context):
+        self._value = context.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
 
 
 @dataclasses.dataclass(frozen=True)
 class RegionJob:
     run_id: str
     region: str
-    units: tuple[tuple[str, str], ...]
+    types: tuple[str, ...]          # keys, of the types this job cleans
+    regions: tuple[str, ...]        # every region of the run, for global types that wait on them
+    regional_types: tuple[str, ...]  # keys of the run's regional types, likewise
     db_path: str
     dry_run: bool
     profile: str | None
     threads: int
+    types_at_once: int
     wait_timeout: int
 
 
@@ -58,22 +95,21 @@ class SweepResult:
     crashed_regions: list[str] = dataclasses.field(default_factory=list)
 
 
-def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None) -> SweepResult:
+def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, on_stopping=None) -> SweepResult:
     """Sweep settings.regions (resolved, not `all`) in parallel processes, recording the
     run's start and end.
 
-    Ctrl-C (or SIGTERM) asks every region to stop after the deletions in flight; a second
-    Ctrl-C stops at once. Either way the run is recorded as interrupted and can be resumed.
-    A region process that dies takes the whole pool with it, so the regions it stopped
-    get one more go in a fresh pool before the run gives up on them.
+    Ctrl-C (or SIGTERM) asks every region to stop after the deletions in flight (and calls
+    on_stopping); a second Ctrl-C stops at once. Either way the run is recorded as
+    interrupted and can be resumed. A region process that dies takes the whole pool with
+    it, so the regions it stopped get one more go in a fresh pool before the run gives up.
     """
-    regions = settings.regions
-    units = plan(regions, settings.chosen_services())
-    jobs = [_job(run_id, region, units, settings) for region in regions]
+    units = plan(settings)
+    jobs = _jobs(run_id, units, settings)
     context = multiprocessing.get_context("spawn")  # forking a process that has threads is unsafe
-    stop, log_queue = context.Event(), context.Queue()
+    stop, log_queue = StopFlag(context), context.Queue()
     result = SweepResult()
-    store.record(run_id, events.RUN_STARTED, message=f"{len(regions)} regions, {len(units)} units")
+    store.record(run_id, events.RUN_STARTED, message=f"{len(settings.regions)} regions, {len(units)} units")
     try:
         with logs.QueueForwarder(log_queue):
             for attempt in range(1, POOL_ATTEMPTS + 1):
@@ -82,7 +118,7 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None) 
                         max_workers=max(1, min(settings.max_processes, len(jobs))), mp_context=context,
                         initializer=_init_region_process, initargs=(stop, log_queue, settings.log_level)) as pool:
                     futures = {pool.submit(sweep_region, job): job.region for job in jobs}
-                    _wait_for_regions(store, run_id, futures, pool, stop, result, on_progress,
+                    _wait_for_regions(store, run_id, futures, pool, stop, result, on_progress, on_stopping,
                                       retrying=attempt < POOL_ATTEMPTS)
                 jobs = [job for job in jobs if job.region in result.crashed_regions]
                 if not jobs or result.interrupted:
@@ -95,7 +131,22 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None) 
     return result
 
 
-def _wait_for_regions(store, run_id, futures, pool, stop, result: SweepResult, on_progress, retrying) -> None:
+def _jobs(run_id: str, units: list[Unit], settings: Settings) -> list[RegionJob]:
+    """One job per region, then the global job: submitted last, it starts only once a
+    process is free, so the regions it may wait for are all running or done."""
+    by_region = collections.defaultdict(list)
+    for unit in units:
+        by_region[unit.region].append(unit.key)
+    regional = tuple(dict.fromkeys(u.key for u in units if u.region != GLOBAL_REGION))
+    return [RegionJob(run_id=run_id, region=region, types=tuple(keys), regions=tuple(settings.regions),
+                      regional_types=regional, db_path=str(settings.database_path), dry_run=settings.dry_run,
+                      profile=settings.aws_profile, threads=settings.threads_per_subresource,
+                      types_at_once=settings.resource_types_at_once, wait_timeout=settings.wait_timeout)
+            for region, keys in sorted(by_region.items(), key=lambda item: item[0] == GLOBAL_REGION)]
+
+
+def _wait_for_regions(store, run_id, futures, pool, stop, result: SweepResult, on_progress, on_stopping,
+                      retrying) -> None:
     pending = set(futures)
     while pending:
         try:
@@ -111,14 +162,8 @@ def _wait_for_regions(store, run_id, futures, pool, stop, result: SweepResult, o
             result.interrupted = True
             stop.set()
             log.warning("interrupted: stopping after the deletions in flight")
-            print("\nStopping after the deletions in flight (Ctrl-C again to stop at once)...", flush=True)
-
-
-def _job(run_id, region, units, settings: Settings) -> RegionJob:
-    return RegionJob(
-        run_id=run_id, region=region, db_path=str(settings.database_path), dry_run=settings.dry_run,
-        units=tuple((u.service, u.resource_type) for u in units if u.region == region),
-        profile=settings.aws_profile, threads=settings.threads_per_subresource, wait_timeout=settings.wait_timeout)
+            if on_stopping:
+                on_stopping()
 
 
 def _collect(store, run_id, region, future, result: SweepResult, retrying: bool) -> None:
@@ -142,67 +187,143 @@ def _kill_region_processes(pool: ProcessPoolExecutor) -> None:
 
 # In the region processes
 
-_stop_event = None
+class _RegionStop:
+    """What a region process checks before each deletion: the sweep's shared stop flag,
+    or a stop of its own (SIGTERM to this process, or the main process gone)."""
+
+    def __init__(self, shared: StopFlag):
+        self.shared, self.local = shared, False
+
+    def set(self) -> None:
+        self.local = True
+
+    def is_set(self) -> bool:
+        return self.local or self.shared.is_set()
+
+
+_stop: _RegionStop | None = None
+_job_running = threading.Lock()  # held while a job runs, so a stopped process exits only between jobs
 
 
 def _init_region_process(stop, log_queue, log_level):
-    global _stop_event
-    _stop_event = stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides how to stop
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    global _stop
+    _stop = _RegionStop(stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides how to stop on Ctrl-C
+    signal.signal(signal.SIGTERM, lambda signum, frame: _stop_then_exit("asked to stop (SIGTERM)"))
     logs.setup_worker(log_queue, log_level)
-    _watch_parent(stop)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), name="parent-watch", daemon=True).start()
 
 
-def _watch_parent(stop):
-    """If the main process dies (kill -9), stop after the deletions in flight rather than
-    carrying on unobserved."""
-    parent = os.getppid()
+def _exit_when_orphaned(parent: int) -> None:
+    """If the main process dies (kill -9), stop rather than carry on unobserved or wait
+    for work forever."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    _stop_then_exit("the main process is gone")
 
-    def watch():
-        while not stop.wait(_PARENT_CHECK_SECONDS):
-            if os.getppid() != parent:
-                stop.set()
 
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+def _stop_then_exit(why: str) -> None:
+    """Stop after the deletions in flight, then exit: never in the middle of a deletion,
+    whose outcome would then be unknown."""
+    log.warning("%s: stopping after the deletions in flight", why)
+    _stop.set()
+
+    def exit_between_jobs():
+        with _job_running:
+            os._exit(0)
+
+    threading.Thread(target=exit_between_jobs, name="exit", daemon=True).start()
 
 
 def sweep_region(job: RegionJob) -> None:
-    """Clean one region's units in order, skipping those the log shows completed."""
-    with EventStore(job.db_path) as reader:
-        history = reader.resource_states(job.run_id, job.region)
-        completed = reader.completed_units(job.run_id, job.region)
-    writer = EventWriter(job.db_path)
-    try:
-        reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
-                            history=history, stop_event=_stop_event)
-        session = aws.make_session(job.profile)
-        subresources = registry.service_registry()
-        for service, resource_type in job.units:
-            if (service, resource_type) in completed:
-                continue
-            if reporter.stopping:
-                break
-            if not _sweep_unit(subresources[service][resource_type], session, job, reporter):
-                break
-    finally:
-        writer.close()
+    """Clean one region's types (or the run's global types) over their dependency graph,
+    skipping the units the log shows completed."""
+    with _job_running:
+        with EventStore(job.db_path) as reader:
+            history = reader.resource_states(job.run_id, job.region)
+            steps = reader.steps_done(job.run_id, job.region)
+            completed = reader.completed_units(job.run_id, job.region)
+        writer = EventWriter(job.db_path)
+        try:
+            reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
+                                history=history, steps=steps, stop_event=_stop)
+            _RegionSweep(job, aws.make_session(job.profile), reporter, completed).run()
+        finally:
+            writer.close()
 
 
-def _sweep_unit(subresource, session, job: RegionJob, reporter: Reporter) -> bool:
-    """Returns False when asked to stop."""
-    service, resource_type = subresource.service, subresource.name
-    reporter.record(events.UNIT_STARTED, service, resource_type)
-    try:
-        outcomes = subresource.cleanup_all(session, job.region, reporter, dry_run=job.dry_run)
-    except Interrupted:
-        return False
-    except Exception as error:  # a unit that cannot even be listed must not stop the others
-        log.exception("%s %s", job.region, subresource.key)
-        reporter.record(events.FAILED, service, resource_type, error_code=aws.error_code(error),
-                        message=f"could not clean {subresource.key}: {aws.error_message(error)}", durable=True)
-        return True
-    counts = sorted(collections.Counter(outcomes.values()).items())
-    summary = ", ".join(f"{n} {outcome}" for outcome, n in counts) or "nothing found"
-    reporter.record(events.UNIT_COMPLETED, service, resource_type, message=summary, durable=True)
-    return True
+class _RegionSweep:
+    """The schedule of one job: types start when what they depend on is finished."""
+
+    def __init__(self, job: RegionJob, session, reporter: Reporter, completed: set[tuple[str, str]]):
+        self.job, self.session, self.reporter = job, session, reporter
+        self.types = {key: registry.by_key()[key] for key in job.types}
+        self.completed = {f"{service}.{name}" for service, name in completed}
+        self.unclean: set[str] = set()  # finished with failures, or could not be cleaned at all
+
+    def run(self) -> None:
+        graph = {key: {dep for dep in t.dependencies if dep in self.types} for key, t in self.types.items()}
+        sorter = graphlib.TopologicalSorter(graph)
+        sorter.prepare()
+        running = {}
+        with ThreadPoolExecutor(max_workers=self.job.types_at_once, thread_name_prefix=self.job.region) as pool:
+            while sorter.is_active():
+                ready = [] if self.reporter.stopping else sorter.get_ready()
+                for key in ready:
+                    if key in self.completed:
+                        sorter.done(key)
+                    else:
+                        running[pool.submit(self.sweep_unit, self.types[key])] = key
+                if not running:
+                    if ready:
+                        continue  # only completed units were ready: look again
+                    break  # stopping, and nothing in flight
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    key = running.pop(future)
+                    if future.result() == engine.STOPPED:
+                        continue
+                    sorter.done(key)
+
+    def sweep_unit(self, rtype: registry.ResourceType) -> str:
+        """Clean one type; returns its outcome: clean, unclean, or STOPPED."""
+        service, name = rtype.service, rtype.name
+        if not self._wait_for_other_regions(rtype):
+            return engine.STOPPED
+        waited_for = tuple(sorted(dep for dep in rtype.dependencies if dep in self.unclean))
+        self.reporter.record(events.UNIT_STARTED, service, name)
+        try:
+            outcomes = engine.cleanup_all(rtype, self.session, self.job.region, self.reporter,
+                                          dry_run=self.job.dry_run, waited_for=waited_for)
+        except Interrupted:
+            return engine.STOPPED
+        except Exception as error:  # a unit that cannot even be listed must not stop the others
+            log.exception("%s %s", self.job.region, rtype.key)
+            self.reporter.record(events.FAILED, service, name, error_code=aws.error_code(error),
+                                 message=f"could not clean {rtype.key}: {aws.error_message(error)}", durable=True)
+            self.unclean.add(rtype.key)
+            return "unclean"
+        counts = sorted(collections.Counter(outcomes.values()).items())
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in counts) or "nothing found"
+        self.reporter.record(events.UNIT_COMPLETED, service, name, message=summary, durable=True)
+        if events.FAILED in outcomes.values():
+            self.unclean.add(rtype.key)
+            return "unclean"
+        return "clean"
+
+    def _wait_for_other_regions(self, rtype: registry.ResourceType) -> bool:
+        """A global type waits until the regional types it depends on are finished in every
+        region, as the log shows; False when the run is stopping first."""
+        needed = {(region, dep) for dep in rtype.dependencies if dep in self.job.regional_types
+                  for region in self.job.regions}
+        if not needed:
+            return True
+        with EventStore(self.job.db_path) as reader:
+            while True:
+                finished = {(region, f"{service}.{name}") for region in self.job.regions
+                            for service, name in reader.completed_units(self.job.run_id, region)}
+                if needed <= finished:
+                    return True
+                if self.reporter.stopping:
+                    return False
+                time.sleep(_CROSS_REGION_POLL_SECONDS)

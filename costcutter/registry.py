@@ -1,211 +1,228 @@
-"""The service registry: what CostCutter can clean, declared as data, and the shared code
-that catalogs and deletes any of it.
+"""The registry: what CostCutter can clean, declared as data.
 
 A resource type is one small module under costcutter/services/<service>/ that declares a
-Subresource: its client, how to list it, how to delete one, which error codes mean it is
-already gone, and which types must be cleaned before it. From that declaration come the
-three functions every handler offers:
-
-    catalog_<resources>(session, region, reporter)                      -> list of ids
-    cleanup_<resource>(session, region, resource_id, reporter, dry_run) -> outcome
-    cleanup_<resources>(session, region, reporter, dry_run=True)        -> outcomes
+ResourceType: its client, whether it is regional or global, how to list it (as Resource
+records), the steps that delete one, how to wait until AWS has finished deleting, which
+types must be gone before it, and how the tests seed one. Nothing here talks to AWS or
+records events: running a declaration is the engine's work (costcutter/engine.py).
 """
 
 import dataclasses
 import functools
-import heapq
+import graphlib
 import importlib
-import logging
 import pkgutil
-import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
 
-import botocore.exceptions
-
-from costcutter import aws, events
-from costcutter.reporter import Interrupted, Reporter
-
-log = logging.getLogger(__name__)
-
-STOPPED = "stopped"
+REGIONAL, GLOBAL = "regional", "global"
+GLOBAL_REGION = "global"  # the `region` of a global type's events and units
 
 
 @dataclasses.dataclass(frozen=True)
-class Subresource:
+class Resource:
+    """One listed resource: what filters, reports and the steps that delete it need."""
+    id: str
+    name: str | None = None
+    created: str | None = None                     # ISO 8601, when AWS gives one
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    parent: str | None = None                      # what it belongs to: a node group's cluster
+    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # instance type, size, state
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)  # the listed item
+
+    def description(self) -> dict:
+        """What the `cataloged` event keeps of it, so later runs can filter, price and plan from the log."""
+        described = {"name": self.name, "created": self.created, "tags": dict(self.tags) or None,
+                     "parent": self.parent, **self.properties}
+        return {key: value for key, value in described.items() if value is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One call of a teardown. `call(target, resource)` returns an optional detail for the
+    event; an error whose code is in `done_codes` means the step's work is done already.
+    A step for which `when(resource)` is false is not needed for that resource."""
+    name: str
+    call: Callable[..., str | None]
+    done_codes: frozenset[str] = frozenset()
+    when: Callable[[Resource], bool] | None = None
+
+    def needed_for(self, resource: Resource) -> bool:
+        return self.when is None or self.when(resource)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResourceType:
     service: str
-    name: str                                   # plural, as in the function names: "instances"
-    client: str                                 # the boto3 client name
-    list: Callable[..., Iterable[str]]          # (client) -> ids of the resources to clean
-    delete: Callable[..., str | None]           # (client, id) -> optional detail for the event
-    gone_codes: frozenset[str] = frozenset()    # error codes meaning "it is already gone"
-    after: tuple[str, ...] = ()                 # types cleaned before this one: "name" or "service.name"
-    retry_codes: frozenset[str] = frozenset()   # transient conflicts (DependencyViolation) retried up to wait_timeout
-    settle: Callable[..., None] | None = None   # (client, deleted ids, timeout): wait for AWS to finish
+    name: str                                        # plural, as in the function names: "instances"
+    client: str                                      # the boto3 client of its calls
+    list: Callable[..., Iterable[Resource]]          # (target) -> the resources to clean
+    steps: tuple[Step, ...]                          # the teardown; the last step is the deletion itself
+    seed: Callable[..., list[str]]                   # (session, region, count) -> ids made, for the tests and the demo
+    missing_id: str                                  # an id of its form that does not exist
+    scope: str = REGIONAL
+    depends_on: tuple[str, ...] = ()                 # types that must be gone first: "name" or "service.name"
+    gone_codes: frozenset[str] = frozenset()         # error codes meaning "it is already gone"
+    retry_codes: frozenset[str] = frozenset()        # conflicts that clear up (DependencyViolation), retried up to wait_timeout
+    wait: Callable[..., Iterable[str]] | None = None  # (target, ids) -> those still being deleted: one call for many
+    settings: tuple[str, ...] = ()                   # config keys that change how it is cleaned
+    doc: str = ""                                    # the declaring module's docstring: doc=__doc__
 
     @property
     def key(self) -> str:
         return f"{self.service}.{self.name}"
 
-    def _client(self, session, region, reporter: Reporter):
-        return aws.client(session, self.client, region, pool_size=max(10, reporter.threads * 2))
+    @property
+    def dependencies(self) -> tuple[str, ...]:
+        return tuple(dep if "." in dep else f"{self.service}.{dep}" for dep in self.depends_on)
 
-    def catalog(self, session, region, reporter: Reporter) -> list[str]:
-        """The ids of this type in the region, each recorded as cataloged (once per run)."""
-        ids = list(dict.fromkeys(self.list(self._client(session, region, reporter))))
-        for resource_id in ids:
-            if reporter.previous_state(self.service, self.name, resource_id) is None:
-                reporter.record(events.CATALOGED, self.service, self.name, resource_id)
-        return ids
+    @property
+    def is_global(self) -> bool:
+        return self.scope == GLOBAL
 
-    def cleanup_one(self, session, region, resource_id: str, reporter: Reporter, dry_run: bool) -> str:
-        previous = reporter.previous_state(self.service, self.name, resource_id)
-        if previous in events.DONE or (dry_run and previous == events.WOULD_DELETE):
-            return previous  # dealt with earlier in this run: never delete twice
-        if reporter.stopping:
-            return STOPPED
-        if dry_run:
-            return self._record(reporter, events.WOULD_DELETE, resource_id)
-        # On disk before the call goes out, so a crash in between leaves a trace resume can settle.
-        self._record(reporter, events.DELETE_REQUESTED, resource_id, durable=True)
-        try:
-            detail = self._delete_with_retries(self._client(session, region, reporter), resource_id, reporter)
-        except botocore.exceptions.ClientError as error:
-            code = aws.error_code(error)
-            if code in self.gone_codes:
-                return self._record(reporter, events.ALREADY_GONE, resource_id, error_code=code)
-            return self._record(reporter, events.FAILED, resource_id, error_code=code, message=aws.error_message(error))
-        except Exception as error:  # one resource's failure must not stop the others
-            log.exception("deleting %s %s in %s", self.key, resource_id, region)
-            return self._record(reporter, events.FAILED, resource_id, error_code=aws.error_code(error), message=str(error))
-        return self._record(reporter, events.DELETED, resource_id, message=detail)
-
-    def cleanup_all(self, session, region, reporter: Reporter, dry_run: bool = True) -> dict[str, str]:
-        """Catalog the region's resources of this type and clean them, several at once.
-
-        Raises Interrupted when asked to stop before every resource was dealt with.
-        """
-        ids = self.catalog(session, region, reporter)
-        with ThreadPoolExecutor(max_workers=reporter.threads, thread_name_prefix=f"{region}-{self.name}") as pool:
-            outcomes = dict(zip(ids, pool.map(
-                lambda rid: self.cleanup_one(session, region, rid, reporter, dry_run), ids)))
-        # A deletion requested by an earlier attempt whose resource no longer exists did happen.
-        for resource_id in reporter.pending(self.service, self.name):
-            if resource_id not in outcomes:
-                outcomes[resource_id] = self._record(reporter, events.DELETED, resource_id,
-                                                     message="confirmed gone on resume")
-        if STOPPED in outcomes.values():
-            raise Interrupted()
-        deleted = [rid for rid, outcome in outcomes.items() if outcome == events.DELETED]
-        if self.settle and deleted:
-            self.settle(self._client(session, region, reporter), deleted, reporter.wait_timeout)
-        return outcomes
-
-    def functions(self):
-        """The three functions of the pattern, bound to this declaration."""
-        return self.catalog, self.cleanup_one, self.cleanup_all
-
-    def _record(self, reporter: Reporter, kind: str, resource_id: str, **fields) -> str:
-        reporter.record(kind, self.service, self.name, resource_id, **fields)
-        return kind
-
-    def _delete_with_retries(self, client, resource_id, reporter: Reporter):
-        deadline = time.monotonic() + reporter.wait_timeout
-        delay = 1.0
-        while True:
-            try:
-                return self.delete(client, resource_id)
-            except botocore.exceptions.ClientError as error:
-                if aws.error_code(error) not in self.retry_codes or time.monotonic() + delay > deadline or reporter.stopping:
-                    raise
-                log.info("%s %s: %s, retrying in %.0fs", self.key, resource_id, aws.error_code(error), delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 30)
+    @property
+    def summary(self) -> str:
+        """The first line of `doc`: what it is and how it goes."""
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
 
 
-def listed(operation: str, items_key: str, id_key: str, keep: Callable[[dict], bool] | None = None, **params):
-    """A `list` for Subresource from data: call `operation` (through its paginator when AWS
-    paginates it), take each item of `items_key` that `keep` accepts, yield its `id_key`."""
-    def list_ids(client):
-        if client.can_paginate(operation):
-            pages = client.get_paginator(operation).paginate(**params)
-        else:
-            pages = [getattr(client, operation)(**params)]
-        for page in pages:
-            for item in page.get(items_key, []):
+# Combinators: the common shapes of listing and deleting, as data.
+
+def _field(item: Mapping, path: str | None):
+    """item["A"]["B"] for "A.B"; None where any part is missing."""
+    value: Any = item
+    for part in (path or "").split(".") if path else ():
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def tags_of(item: Mapping, key: str = "Tags") -> dict[str, str]:
+    """AWS's [{"Key": k, "Value": v}] (or a plain mapping) as a dict."""
+    tags = item.get(key) or {}
+    if isinstance(tags, Mapping):
+        return dict(tags)
+    return {tag.get("Key", tag.get("key")): tag.get("Value", tag.get("value", "")) for tag in tags}
+
+
+def record(item: Mapping, id_key: str, *, name: str | None = None, created: str | None = None,
+           tags: str | None = "Tags", parent: str | None = None, properties: Mapping[str, str] = ()) -> Resource:
+    """A Resource from a listed item, its fields named by (dotted) keys of the item."""
+    name_value = _field(item, name) if name else None
+    item_tags = tags_of(item, tags) if tags else {}
+    return Resource(
+        id=_field(item, id_key), name=name_value if name_value is not None else item_tags.get("Name"),
+        created=_iso(_field(item, created)) if created else None, tags=item_tags,
+        parent=_field(item, parent) if parent else None,
+        properties={prop: _field(item, path) for prop, path in dict(properties).items() if _field(item, path) is not None},
+        raw=item)
+
+
+def pages(client, operation: str, **params):
+    """Every page of a list operation, through its paginator when AWS paginates it."""
+    if client.can_paginate(operation):
+        yield from client.get_paginator(operation).paginate(**params)
+    else:
+        yield getattr(client, operation)(**params)
+
+
+def listed(operation: str, items_key: str, id_key: str, *, keep: Callable[[dict], bool] | None = None,
+           name: str | None = None, created: str | None = None, tags: str | None = "Tags",
+           parent: str | None = None, properties: Mapping[str, str] = (), **params):
+    """A `list` from data: call `operation` with `params` (every page), take each item of
+    `items_key` (dotted for nested lists) that `keep` accepts, as a Resource."""
+    def list_resources(target):
+        for page in pages(target.client, operation, **params):
+            for item in _field(page, items_key) or []:
                 if keep is None or keep(item):
-                    yield item[id_key]
-    list_ids.__name__ = f"list_{operation}"
-    return list_ids
+                    yield record(item, id_key, name=name, created=created, tags=tags, parent=parent,
+                                 properties=properties)
+    list_resources.__name__ = f"list_{operation}"
+    return list_resources
 
 
-def deleted_by(operation: str, id_param: str):
-    """A `delete` for Subresource from data: call `operation` with the id as `id_param`."""
-    def delete(client, resource_id):
-        getattr(client, operation)(**{id_param: resource_id})
-    delete.__name__ = operation
-    return delete
+def call(operation: str, id_param: str, *, step: str = "delete", done_codes: Iterable[str] = (),
+         in_list: bool = False, **params) -> Step:
+    """A Step from data: call `operation` with the resource's id as `id_param` (as a
+    one-item list, for an operation that takes many ids)."""
+    def call_with_id(target, resource):
+        getattr(target.client, operation)(**{id_param: [resource.id] if in_list else resource.id}, **params)
+    call_with_id.__name__ = operation
+    return Step(step, call_with_id, frozenset(done_codes))
 
 
-def discover() -> list[Subresource]:
-    """Every Subresource declared in a module of a package under costcutter/services."""
+def deleted_by(operation: str, id_param: str, **params) -> tuple[Step, ...]:
+    """The simplest teardown: one call."""
+    return (call(operation, id_param, **params),)
+
+
+# The registry: every declaration, found by walking costcutter.services.
+
+def discover() -> list[ResourceType]:
+    """Every ResourceType declared in a module of a package under costcutter/services."""
     import costcutter.services as services_package
 
     found = {}
     for module_info in pkgutil.walk_packages(services_package.__path__, services_package.__name__ + "."):
         module = importlib.import_module(module_info.name)
         for value in vars(module).values():
-            if isinstance(value, Subresource):
+            if isinstance(value, ResourceType):
                 found[value.key] = value
     return list(found.values())
 
 
-def dependency_order(subresources: list[Subresource]) -> list[Subresource]:
-    """Each type after the ones it names in `after`; ties in alphabetical order, so the
-    order is the same on every machine."""
-    by_key = {s.key: s for s in subresources}
-    waiting_on = {}
-    for s in subresources:
-        needs = {dep if "." in dep else f"{s.service}.{dep}" for dep in s.after}
-        unknown = needs - by_key.keys()
+def dependency_graph(types: Iterable[ResourceType]) -> dict[str, set[str]]:
+    """key -> the keys it depends on, checked: every dependency is known, none is a cycle,
+    and no regional type waits for a global one (global types run once, after the regions)."""
+    by_key = {t.key: t for t in types}
+    graph = {}
+    for t in by_key.values():
+        unknown = set(t.dependencies) - by_key.keys()
         if unknown:
-            raise ValueError(f"{s.key} is declared after unknown types: {', '.join(sorted(unknown))}")
-        waiting_on[s.key] = needs
-    ready = [key for key, needs in waiting_on.items() if not needs]
-    heapq.heapify(ready)
+            raise ValueError(f"{t.key} depends on unknown types: {', '.join(sorted(unknown))}")
+        if not t.is_global and any(by_key[dep].is_global for dep in t.dependencies):
+            raise ValueError(f"{t.key} is regional but depends on a global type")
+        graph[t.key] = set(t.dependencies)
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as error:
+        raise ValueError(f"resource types depend on each other in a cycle: {' -> '.join(error.args[1])}") from None
+    return graph
+
+
+def dependency_order(types: Iterable[ResourceType]) -> list[ResourceType]:
+    """Each type after everything it depends on; among types ready together, alphabetical,
+    so the order is the same on every machine."""
+    by_key = {t.key: t for t in types}
+    sorter = graphlib.TopologicalSorter(dependency_graph(by_key.values()))
+    sorter.prepare()
     ordered = []
-    while ready:
-        key = heapq.heappop(ready)
-        ordered.append(by_key[key])
-        for other, needs in waiting_on.items():
-            if key in needs:
-                needs.discard(key)
-                if not needs:
-                    heapq.heappush(ready, other)
-    if len(ordered) != len(subresources):
-        cycle = sorted(k for k, needs in waiting_on.items() if needs)
-        raise ValueError(f"resource types depend on each other in a cycle: {', '.join(cycle)}")
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        ordered += [by_key[key] for key in ready]
+        sorter.done(*ready)
     return ordered
 
 
 @functools.cache
-def ordered_subresources() -> tuple[Subresource, ...]:
+def resource_types() -> tuple[ResourceType, ...]:
+    """Every registered type, in an order that honours every dependency."""
     return tuple(dependency_order(discover()))
 
 
-def service_registry() -> dict[str, dict[str, Subresource]]:
-    """SERVICE_REGISTRY: service -> {resource type -> Subresource}, in cleaning order."""
-    registry: dict[str, dict[str, Subresource]] = {}
-    for subresource in ordered_subresources():
-        registry.setdefault(subresource.service, {})[subresource.name] = subresource
-    return registry
+def by_key() -> dict[str, ResourceType]:
+    return {t.key: t for t in resource_types()}
 
 
 def service_names() -> list[str]:
-    return sorted(service_registry())
+    return sorted({t.service for t in resource_types()})
 
 
-def __getattr__(name):  # SERVICE_REGISTRY is built on first use, after every service module is importable
-    if name == "SERVICE_REGISTRY":
-        return service_registry()
-    raise AttributeError(name)
+def type_keys() -> list[str]:
+    return [t.key for t in resource_types()]

@@ -88,19 +88,23 @@ class Reporter:
     """
 
     def __init__(self, writer: EventWriter, run_id: str, region: str, *, threads: int = 8,
-                 wait_timeout: int = 300, history: dict | None = None, stop_event=None):
+                 wait_timeout: int = 300, history: dict | None = None, steps: dict | None = None,
+                 settings: dict | None = None, stop_event=None):
         self.writer = writer
         self.run_id = run_id
         self.region = region
         self.threads = threads
         self.wait_timeout = wait_timeout
+        self.settings = settings or {}
         self._history = history or {}
+        self._steps = steps or {}
         self._stop_event = stop_event
 
     def record(self, kind: str, service: str, resource_type: str | None = None, resource_id: str | None = None,
-               *, error_code: str | None = None, message: str | None = None, durable: bool = False) -> None:
+               *, error_code: str | None = None, message: str | None = None, properties: dict | None = None,
+               durable: bool = False) -> None:
         event = new_event(self.run_id, kind, region=self.region, service=service, resource_type=resource_type,
-                          resource_id=resource_id, error_code=error_code, message=message)
+                          resource_id=resource_id, error_code=error_code, message=message, properties=properties)
         self.writer.submit(event, durable=durable)
         if kind in (events.FAILED, events.REGION_CRASHED):
             log.warning("%s %s %s %s: %s %s", kind, self.region, resource_type, resource_id, error_code, message)
@@ -110,10 +114,14 @@ class Reporter:
     def previous_state(self, service: str, resource_type: str, resource_id: str) -> str | None:
         return self._history.get((service, resource_type, resource_id))
 
-    def pending(self, service: str, resource_type: str) -> list[str]:
-        """Resources whose deletion was requested in an earlier attempt, with no outcome recorded."""
-        return [rid for (svc, rtype, rid), state in self._history.items()
-                if svc == service and rtype == resource_type and state == events.PENDING]
+    def steps_done(self, service: str, resource_type: str, resource_id: str) -> set[str]:
+        """The steps of a resource's teardown that an earlier attempt of this run finished."""
+        return self._steps.get((service, resource_type, resource_id), set())
+
+    def unfinished(self, service: str, resource_type: str) -> dict[str, str]:
+        """Resources an earlier attempt was tearing down with no outcome recorded: id -> state."""
+        return {rid: state for (svc, rtype, rid), state in self._history.items()
+                if svc == service and rtype == resource_type and state in events.IN_PROGRESS}
 
     @property
     def stopping(self) -> bool:

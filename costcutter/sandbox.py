@@ -10,7 +10,8 @@ import os
 import boto3
 
 from costcutter import aws
-from costcutter.registry import ordered_subresources
+from costcutter.engine import Target
+from costcutter.registry import GLOBAL_REGION, resource_types
 
 SANDBOX_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -77,53 +78,20 @@ def running_server(wrap_app=None):
         server.stop()
 
 
-def seed(region: str, *, instances: int = 2, extra_volumes: int = 2, snapshots: int = 1, amis: int = 1,
-         elastic_ips: int = 2, key_pairs: int = 1, security_groups: int = 2, buckets: int = 1,
-         objects_per_bucket: int = 5, versioned_bucket: bool = True, prefix: str = "sandbox") -> dict[str, list[str]]:
-    """Create resources of every covered type in one region; returns their ids by type."""
-    ec2 = boto3.client("ec2", region_name=region)
-    s3 = boto3.client("s3", region_name=region)
-    made: dict[str, list[str]] = {}
-
-    image = ec2.register_image(Name=f"{prefix}-base", RootDeviceName="/dev/sda1",
-                               BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8}}])
-    reservation = ec2.run_instances(ImageId=image["ImageId"], MinCount=instances, MaxCount=instances,
-                                    InstanceType="t3.micro") if instances else {"Instances": []}
-    made["instances"] = [i["InstanceId"] for i in reservation["Instances"]]
-    made["volumes"] = [ec2.create_volume(AvailabilityZone=f"{region}a", Size=10)["VolumeId"]
-                       for _ in range(extra_volumes)]
-    made["snapshots"] = [ec2.create_snapshot(VolumeId=made["volumes"][0])["SnapshotId"]
-                         for _ in range(snapshots if made["volumes"] else 0)]
-    made["amis"] = [image["ImageId"]] + [
-        ec2.create_image(InstanceId=made["instances"][0], Name=f"{prefix}-image-{n}")["ImageId"]
-        for n in range(max(0, amis - 1) if made["instances"] else 0)]
-    made["elastic_ips"] = [ec2.allocate_address(Domain="vpc")["AllocationId"] for _ in range(elastic_ips)]
-    if made["elastic_ips"] and made["instances"]:
-        ec2.associate_address(AllocationId=made["elastic_ips"][0], InstanceId=made["instances"][0])
-    made["key_pairs"] = [ec2.create_key_pair(KeyName=f"{prefix}-key-{n}")["KeyName"] for n in range(key_pairs)]
-    made["security_groups"] = [
-        ec2.create_security_group(GroupName=f"{prefix}-sg-{n}", Description="sandbox")["GroupId"]
-        for n in range(security_groups)]
-
-    made["buckets"] = []
-    for n in range(buckets):
-        name = f"{prefix}-{region}-{n}"
-        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        s3.create_bucket(Bucket=name, **location)
-        if versioned_bucket and n == 0:
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-        for key in range(objects_per_bucket):
-            s3.put_object(Bucket=name, Key=f"data/{key}.txt", Body=b"costs money")
-            if versioned_bucket and n == 0:
-                s3.put_object(Bucket=name, Key=f"data/{key}.txt", Body=b"costs money, twice")
-        if versioned_bucket and n == 0 and objects_per_bucket:
-            s3.delete_object(Bucket=name, Key="data/0.txt")  # leaves a delete marker
-        s3.create_multipart_upload(Bucket=name, Key="unfinished.bin")
-        made["buckets"].append(name)
-    return made
+def seed(region: str, counts: dict[str, int] | None = None, default_count: int = 1) -> dict[str, list[str]]:
+    """Create resources of every registered type in a region (global types when region is
+    `global`), each by its own seeder; returns their ids by type key."""
+    session = boto3.Session()
+    counts = counts or {}
+    return {t.key: t.seed(session, aws.home_region(session) if t.is_global else region, count)
+            for t in _types_of(region) if (count := counts.get(t.key, default_count))}
 
 
 def inventory(region: str) -> dict[str, list[str]]:
-    """What of the covered types is left in a region, as the handlers would list it."""
+    """What of the registered types is left in a region, as the engine would list it."""
     session = boto3.Session()
-    return {s.name: sorted(s.list(aws.client(session, s.client, region))) for s in ordered_subresources()}
+    return {t.key: sorted(r.id for r in t.list(Target(t, session, region))) for t in _types_of(region)}
+
+
+def _types_of(region: str):
+    return [t for t in resource_types() if t.is_global == (region == GLOBAL_REGION)]

@@ -26,8 +26,11 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def new_event(run_id: str, kind: str, **fields) -> dict:
-    return {"run_id": run_id, "at": utcnow(), "kind": kind, "pid": os.getpid(), "host": HOST, **fields}
+def new_event(run_id: str, kind: str, properties: dict | None = None, **fields) -> dict:
+    event = {"run_id": run_id, "at": utcnow(), "kind": kind, "pid": os.getpid(), "host": HOST, **fields}
+    if properties:
+        event["properties"] = json.dumps(properties, sort_keys=True, default=str)
+    return event
 
 
 class EventStore:
@@ -163,11 +166,21 @@ class EventStore:
             [run_id, region, *events.RESOURCE_STATES])
         return {(r["service"], r["resource_type"], r["resource_id"]): r["kind"] for r in rows}
 
+    def steps_done(self, run_id: str, region: str) -> dict[tuple[str, str, str], set[str]]:
+        """(service, resource_type, resource_id) -> the steps of its teardown already finished."""
+        steps: dict[tuple[str, str, str], set[str]] = {}
+        for r in self._query("SELECT service, resource_type, resource_id, message FROM events "
+                             "WHERE run_id = ? AND region = ? AND kind = ?", [run_id, region, events.STEP_DONE]):
+            steps.setdefault((r["service"], r["resource_type"], r["resource_id"]), set()).add(
+                r["message"].split(":", 1)[0])
+        return steps
+
     def summary(self, run_id: str) -> list[dict]:
         """Resources per region, service, type and what became of them (their latest state)."""
         return self._query(
             f"""SELECT region, service, resource_type,
-                       CASE kind WHEN '{events.DELETE_REQUESTED}' THEN 'pending' ELSE kind END AS outcome,
+                       CASE WHEN kind IN ({", ".join(f"'{k}'" for k in events.IN_PROGRESS)}) THEN 'pending' ELSE kind END
+                         AS outcome,
                        count(*) AS count
                 FROM events WHERE seq IN (
                   SELECT max(seq) FROM events

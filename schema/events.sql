@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS events (
     resource_type TEXT,
     resource_id   TEXT,                -- id or ARN
     error_code    TEXT,                -- AWS error code, for failures
-    message       TEXT,                -- why, for failures and skips; details otherwise
+    message       TEXT,                -- why, for failures and skips; the step, for steps; details otherwise
+    properties    TEXT,                -- JSON, on cataloged events: name, tags, creation time, type-specific
     pid           INTEGER NOT NULL,
     host          TEXT NOT NULL
 );

@@ -57,12 +57,11 @@ def make_reporter(store, db_path):
     """make_reporter(region) -> a Reporter writing to a fresh run; reporter.events() reads them back."""
     writers = []
 
-    def make(region="us-east-1", threads=4, wait_timeout=5, history=None, stop_event=None):
+    def make(region="us-east-1", threads=4, wait_timeout=5, **context):
         run_id = store.create_run(RUN_CONFIG, "123456789012", dry_run=False)
         writer = EventWriter(db_path)
         writers.append(writer)
-        reporter = Reporter(writer, run_id, region, threads=threads, wait_timeout=wait_timeout,
-                            history=history, stop_event=stop_event)
+        reporter = Reporter(writer, run_id, region, threads=threads, wait_timeout=wait_timeout, **context)
 
         def recorded(kind=None):
             writer.flush()

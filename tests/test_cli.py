@@ -14,8 +14,7 @@ from costcutter import sandbox
 from costcutter.cli import cli
 from costcutter.store import EventStore
 
-SMALL = dict(instances=1, extra_volumes=1, snapshots=1, amis=1, elastic_ips=1, key_pairs=1, security_groups=1,
-             buckets=1, objects_per_bucket=3)
+SMALL = 1  # of every registered type
 
 
 def invoke(*args, input=None):
@@ -43,16 +42,7 @@ def event_count(db_path, run_id):
 
 @pytest.fixture
 def seeded(sandbox_endpoint):
-    return {region: sandbox.seed(region, **SMALL) for region in ("us-east-1", "eu-west-1", "us-west-2")}
-
-
-def test_services_lists_every_type_in_cleaning_order():
-    result = invoke("services")
-    assert result.exit_code == 0
-    types = [line.split()[2] for line in result.output.splitlines()[2:]]
-    assert types.index("instances") < types.index("amis") < types.index("snapshots")
-    assert types.index("instances") < types.index("volumes")
-    assert "buckets" in types
+    return {region: sandbox.seed(region, default_count=SMALL) for region in ("us-east-1", "eu-west-1", "us-west-2")}
 
 
 def test_dry_run_changes_nothing_and_records_would_delete(seeded, db_path):
@@ -74,8 +64,9 @@ def test_real_run_deletes_chosen_regions_and_services_only(seeded, db_path):
     assert result.exit_code == 0, result.output
     for region in ("us-east-1", "eu-west-1"):
         left = sandbox.inventory(region)
-        assert left["buckets"] == seeded[region]["buckets"]  # s3 was not chosen
-        assert everything({k: v for k, v in left.items() if k != "buckets"}) == []
+        assert everything({k: v for k, v in left.items() if not k.startswith("ec2.")}) == everything(
+            {k: v for k, v in seeded[region].items() if not k.startswith("ec2.")})  # other services were not chosen
+        assert everything({k: v for k, v in left.items() if k.startswith("ec2.")}) == []
     assert sandbox.inventory("us-west-2") == untouched_region
 
 
@@ -97,7 +88,7 @@ def test_real_run_needs_confirmation_without_a_terminal(seeded, db_path):
 
 def test_a_failed_deletion_is_reported_and_exits_1(sandbox_endpoint, db_path):
     ec2 = boto3.client("ec2", region_name="us-east-1")
-    protected = sandbox.seed("us-east-1", **{**SMALL, "instances": 1})["instances"][0]
+    protected = sandbox.seed("us-east-1", default_count=SMALL)["ec2.instances"][0]
     ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
     result = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
     assert result.exit_code == 1

@@ -24,8 +24,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 DELETE_ACTIONS = {"TerminateInstances", "DeregisterImage", "DeleteSnapshot", "DeleteVolume", "ReleaseAddress",
                   "DeleteKeyPair", "DeleteSecurityGroup"}
 DELETE_DELAY_SECONDS = 0.1
-MANY = dict(instances=3, extra_volumes=6, snapshots=10, amis=1, elastic_ips=4, key_pairs=25, security_groups=8,
-            buckets=3, objects_per_bucket=20)
+MANY = {"ec2.key_pairs": 25, "ec2.snapshots": 10, "ec2.security_groups": 8, "ec2.volumes": 6}  # the rest: 3 each
 
 
 class DeleteRecorder:
@@ -88,7 +87,7 @@ def sandbox_with_recorder(recording_server, monkeypatch):
     endpoint, recorder = recording_server
     sandbox.reset_server(endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    made = {region: sandbox.seed(region, **MANY) for region in REGIONS}
+    made = {region: sandbox.seed(region, MANY, default_count=3) for region in REGIONS}
     recorder.calls.clear()
     return made, recorder
 

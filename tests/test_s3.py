@@ -67,8 +67,9 @@ def test_versioned_bucket_with_markers_and_upload_is_emptied_and_deleted(aws_moc
 
     assert outcomes == {"versioned": "deleted"}
     assert bucket_names() == []
-    assert recorded(reporter, "deleted") == [
-        ("versioned", "removed 7 object versions and delete markers, aborted 1 uploads")]
+    assert recorded(reporter, "step_done") == [
+        ("versioned", "empty: removed 7 object versions and delete markers, aborted 1 uploads")]
+    assert recorded(reporter, "deleted") == [("versioned", None)]
 
 
 def test_bucket_with_more_versions_than_one_delete_call_is_emptied(aws_mock, make_reporter):
@@ -86,8 +87,8 @@ def test_bucket_with_more_versions_than_one_delete_call_is_emptied(aws_mock, mak
     assert outcomes == {"big": "deleted"}
     assert bucket_names() == []
     assert len(delete_calls) == 3  # 1000 + 1000 + 500
-    assert recorded(reporter, "deleted") == [
-        ("big", "removed 2500 object versions and delete markers, aborted 0 uploads")]
+    assert recorded(reporter, "step_done") == [
+        ("big", "empty: removed 2500 object versions and delete markers, aborted 0 uploads")]
 
 
 @pytest.mark.parametrize("region, other", [("us-east-1", "eu-west-1"), ("eu-west-1", "us-east-1")])
@@ -127,5 +128,5 @@ def test_delete_objects_partial_failure_is_recorded_as_failed(aws_mock, make_rep
     assert outcome == "failed"
     [failure] = reporter.events("failed")
     assert (failure["resource_id"], failure["error_code"]) == ("stubborn", "AccessDenied")
-    assert failure["message"] == "1 objects not deleted, e.g. locked.txt: Access Denied"
+    assert failure["message"] == "empty: 1 objects not deleted, e.g. locked.txt: Access Denied"
     assert bucket_names() == ["stubborn"]

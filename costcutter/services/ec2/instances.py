@@ -1,45 +1,49 @@
-"""EC2 instances: terminated, then waited for, so the volumes they free can be deleted next."""
+"""EC2 instances: terminated, then waited for (one describe for all of them), so the volumes they free can be deleted next."""
 
-import logging
-
-import botocore.exceptions
-
-from costcutter.registry import Subresource
-
-log = logging.getLogger(__name__)
+from costcutter import engine
+from costcutter.registry import ResourceType, deleted_by, pages, record
+from costcutter.services.ec2.amis import register_image
 
 # Terminated instances linger in listings for an hour; shutting-down ones are already going.
 _GONE_STATES = {"shutting-down", "terminated"}
-_WAIT_DELAY_SECONDS = 5
+_PROPERTIES = {"instance_type": "InstanceType", "state": "State.Name", "platform": "PlatformDetails",
+               "lifecycle": "InstanceLifecycle"}
 
 
-def _list(ec2):
-    for page in ec2.get_paginator("describe_instances").paginate():
+def _instances(target, **filters):
+    for page in pages(target.client, "describe_instances", **filters):
         for reservation in page["Reservations"]:
-            for instance in reservation["Instances"]:
-                if instance["State"]["Name"] not in _GONE_STATES:
-                    yield instance["InstanceId"]
+            yield from reservation["Instances"]
 
 
-def _terminate(ec2, instance_id):
+def _list(target):
+    for instance in _instances(target):
+        if instance["State"]["Name"] not in _GONE_STATES:
+            yield record(instance, "InstanceId", created="LaunchTime", properties=_PROPERTIES)
+
+
+def _still_terminating(target, ids):
+    # A filter, unlike InstanceIds, does not fail on an id that is already gone.
+    for start in range(0, len(ids), 200):
+        chunk = ids[start:start + 200]
+        for instance in _instances(target, Filters=[{"Name": "instance-id", "Values": chunk}]):
+            if instance["State"]["Name"] != "terminated":
+                yield instance["InstanceId"]
+
+
+def _seed(session, region, count):
+    ec2 = session.client("ec2", region_name=region)
+    image = register_image(ec2, "costcutter-seed-base")
+    reservation = ec2.run_instances(ImageId=image, MinCount=count, MaxCount=count, InstanceType="t3.micro")
+    return [instance["InstanceId"] for instance in reservation["Instances"]]
+
+
+INSTANCES = ResourceType(
+    service="ec2", name="instances", client="ec2", doc=__doc__, list=_list,
     # A protected instance fails here with OperationNotPermitted, which is reported as is.
-    ec2.terminate_instances(InstanceIds=[instance_id])
-
-
-def _wait_terminated(ec2, instance_ids, timeout):
-    waiter = ec2.get_waiter("instance_terminated")
-    attempts = max(1, timeout // _WAIT_DELAY_SECONDS)
-    for start in range(0, len(instance_ids), 100):
-        try:
-            waiter.wait(InstanceIds=instance_ids[start:start + 100],
-                        WaiterConfig={"Delay": _WAIT_DELAY_SECONDS, "MaxAttempts": attempts})
-        except botocore.exceptions.WaiterError as error:
-            log.warning("instances still not terminated after %ss, their volumes may not be deletable yet: %s",
-                        timeout, error)
-
-
-INSTANCES = Subresource(
-    service="ec2", name="instances", client="ec2", list=_list, delete=_terminate,
-    gone_codes=frozenset({"InvalidInstanceID.NotFound"}), settle=_wait_terminated,
+    steps=deleted_by("terminate_instances", "InstanceIds", in_list=True),
+    wait=_still_terminating,
+    gone_codes=frozenset({"InvalidInstanceID.NotFound"}),
+    seed=_seed, missing_id="i-0123456789abcdef0",
 )
-catalog_instances, cleanup_instance, cleanup_instances = INSTANCES.functions()
+catalog_instances, cleanup_instance, cleanup_instances = engine.functions(INSTANCES)

@@ -1,44 +1,55 @@
-"""Security groups other than each VPC's default, which AWS does not let anyone delete."""
+"""Security groups other than each VPC's default, which AWS does not let anyone delete.
 
-from costcutter import aws
-from costcutter.registry import Subresource, listed
+Two groups whose rules name each other could never be deleted one at a time, so each
+group first drops its own rules that name groups, and the other can go.
+"""
+
+import uuid
+
+from costcutter import engine
+from costcutter.registry import ResourceType, Step, call, listed
 
 _GONE_CODES = frozenset({"InvalidGroup.NotFound", "InvalidGroupId.NotFound"})
+_DIRECTIONS = (("IpPermissions", "revoke_security_group_ingress"),
+               ("IpPermissionsEgress", "revoke_security_group_egress"))
 
 
-def _delete(ec2, group_id):
-    _revoke_rules_naming_groups(ec2, group_id)
-    ec2.delete_security_group(GroupId=group_id)
-
-
-def _revoke_rules_naming_groups(ec2, group_id):
-    """Two groups whose rules name each other could never be deleted one at a time; each
-    group drops its own rules that name groups, so the other can go."""
-    groups = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
-    for group in groups:
-        for rules, revoke in ((group.get("IpPermissions", []), ec2.revoke_security_group_ingress),
-                              (group.get("IpPermissionsEgress", []), ec2.revoke_security_group_egress)):
-            naming_groups = [_only_group_pairs(rule) for rule in rules if rule.get("UserIdGroupPairs")]
-            if naming_groups:
-                # A group these rules name is gone already, so they hold nothing back. The
-                # NotFound is about that group, not this one: whether this one is gone is
-                # for the delete to say.
-                with aws.ignoring(*_GONE_CODES):
-                    revoke(GroupId=group_id, IpPermissions=naming_groups)
-
-
-def _only_group_pairs(rule):
+def _rules_naming_groups(group, direction):
     keep = ("IpProtocol", "FromPort", "ToPort", "UserIdGroupPairs")
-    return {key: value for key, value in rule.items() if key in keep}
+    return [{key: value for key, value in rule.items() if key in keep}
+            for rule in group.raw.get(direction, []) if rule.get("UserIdGroupPairs")]
 
 
-SECURITY_GROUPS = Subresource(
-    service="ec2", name="security_groups", client="ec2", delete=_delete, after=("instances", "elastic_ips"),
-    list=listed("describe_security_groups", "SecurityGroups", "GroupId",
-                keep=lambda group: group["GroupName"] != "default"),
+def _names_groups(group) -> bool:
+    return any(_rules_naming_groups(group, direction) for direction, _ in _DIRECTIONS)
+
+
+def _revoke_rules_naming_groups(target, group):
+    for direction, operation in _DIRECTIONS:
+        if rules := _rules_naming_groups(group, direction):
+            getattr(target.client, operation)(GroupId=group.id, IpPermissions=rules)
+
+
+def _seed(session, region, count):
+    ec2 = session.client("ec2", region_name=region)
+    return [ec2.create_security_group(GroupName=f"costcutter-seed-{uuid.uuid4().hex[:8]}",
+                                      Description="seeded by costcutter")["GroupId"] for _ in range(count)]
+
+
+SECURITY_GROUPS = ResourceType(
+    service="ec2", name="security_groups", client="ec2", depends_on=("instances", "elastic_ips"), doc=__doc__,
+    list=listed("describe_security_groups", "SecurityGroups", "GroupId", name="GroupName",
+                keep=lambda group: group["GroupName"] != "default", properties={"vpc_id": "VpcId"}),
+    steps=(
+        # A group these rules name may be gone already, and then they hold nothing back: its
+        # NotFound is about that group, not this one, whose fate the deletion tells.
+        Step("revoke_group_rules", _revoke_rules_naming_groups, done_codes=_GONE_CODES, when=_names_groups),
+        call("delete_security_group", "GroupId"),
+    ),
     gone_codes=_GONE_CODES,
     # Network interfaces of terminated instances, or another group's rule that names this
     # one, hold it for a while; both clear up as the rest of the sweep goes on.
     retry_codes=frozenset({"DependencyViolation"}),
+    seed=_seed, missing_id="sg-0123456789abcdef0",
 )
-catalog_security_groups, cleanup_security_group, cleanup_security_groups = SECURITY_GROUPS.functions()
+catalog_security_groups, cleanup_security_group, cleanup_security_groups = engine.functions(SECURITY_GROUPS)

@@ -1,11 +1,22 @@
 """EBS snapshots owned by the account, once the AMIs built on them are gone."""
 
-from costcutter.registry import Subresource, deleted_by, listed
+from costcutter import engine
+from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.services.ec2.volumes import create_volume
 
-SNAPSHOTS = Subresource(
-    service="ec2", name="snapshots", client="ec2", after=("amis",),
-    list=listed("describe_snapshots", "Snapshots", "SnapshotId", OwnerIds=["self"]),
-    delete=deleted_by("delete_snapshot", "SnapshotId"),
+
+def _seed(session, region, count):
+    ec2 = session.client("ec2", region_name=region)
+    volume = create_volume(ec2, region)
+    return [ec2.create_snapshot(VolumeId=volume)["SnapshotId"] for _ in range(count)]
+
+
+SNAPSHOTS = ResourceType(
+    service="ec2", name="snapshots", client="ec2", depends_on=("amis",), doc=__doc__,
+    list=listed("describe_snapshots", "Snapshots", "SnapshotId", created="StartTime",
+                properties={"size_gib": "VolumeSize", "storage_tier": "StorageTier"}, OwnerIds=["self"]),
+    steps=deleted_by("delete_snapshot", "SnapshotId"),
     gone_codes=frozenset({"InvalidSnapshot.NotFound"}),
+    seed=_seed, missing_id="snap-0123456789abcdef0",
 )
-catalog_snapshots, cleanup_snapshot, cleanup_snapshots = SNAPSHOTS.functions()
+catalog_snapshots, cleanup_snapshot, cleanup_snapshots = engine.functions(SNAPSHOTS)

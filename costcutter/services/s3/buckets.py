@@ -1,31 +1,31 @@
 """S3 buckets located in the region, emptied completely, then deleted.
 
 Emptying deletes object versions in batches of up to 1000 keys (the DeleteObjects limit),
-several batches at once.
+several batches at once, and aborts unfinished multipart uploads.
 """
 
 import itertools
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
 
-from costcutter.registry import Subresource
+from costcutter import engine
+from costcutter.registry import ResourceType, Step, call, pages, record
 
 BATCHES_IN_PARALLEL = 4
 _MAX_KEYS_PER_DELETE = 1000
 
 
-def _list(s3):
-    region = s3.meta.region_name
-    for page in s3.get_paginator("list_buckets").paginate(BucketRegion=region):
+def _list(target):
+    for page in pages(target.client, "list_buckets", BucketRegion=target.region):
         for bucket in page["Buckets"]:
-            yield bucket["Name"]
+            yield record(bucket, "Name", name="Name", created="CreationDate", tags=None)
 
 
-def _delete(s3, bucket):
-    removed = _empty(s3, bucket)
-    uploads = _abort_uploads(s3, bucket)
-    s3.delete_bucket(Bucket=bucket)
+def _empty_bucket(target, bucket):
+    removed = _empty(target.client, bucket.id)
+    uploads = _abort_uploads(target.client, bucket.id)
     return f"removed {removed} object versions and delete markers, aborted {uploads} uploads"
 
 
@@ -71,8 +71,28 @@ def _abort_uploads(s3, bucket) -> int:
     return aborted
 
 
-BUCKETS = Subresource(
-    service="s3", name="buckets", client="s3", list=_list, delete=_delete,
+def _seed(session, region, count, objects=5):
+    """Versioned buckets with objects of two versions each, a delete marker and an unfinished upload."""
+    s3 = session.client("s3", region_name=region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    names = []
+    for _ in range(count):
+        name = f"costcutter-seed-{uuid.uuid4().hex[:12]}"
+        s3.create_bucket(Bucket=name, **location)
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        for key in range(objects):
+            for body in (b"costs money", b"costs money, twice"):
+                s3.put_object(Bucket=name, Key=f"data/{key}.txt", Body=body)
+        s3.delete_object(Bucket=name, Key="data/0.txt")
+        s3.create_multipart_upload(Bucket=name, Key="unfinished.bin")
+        names.append(name)
+    return names
+
+
+BUCKETS = ResourceType(
+    service="s3", name="buckets", client="s3", doc=__doc__, list=_list,
+    steps=(Step("empty", _empty_bucket), call("delete_bucket", "Bucket")),
     gone_codes=frozenset({"NoSuchBucket"}),
+    seed=_seed, missing_id="costcutter-no-such-bucket-0123456789",
 )
-catalog_buckets, cleanup_bucket, cleanup_buckets = BUCKETS.functions()
+catalog_buckets, cleanup_bucket, cleanup_buckets = engine.functions(BUCKETS)

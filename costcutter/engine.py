@@ -1,0 +1,211 @@
+"""The engine: runs a declared resource type in one region, recording every step.
+
+For one type in one region (or once, for a global type) it catalogs the resources, takes
+each through the steps of its teardown on a thread pool, retries the conflicts that clear
+up, and waits (one poll per type, never one per resource) until AWS has finished the
+deletions it runs in the background. Every step that changes something is on disk before
+its call goes out, so a resume starts each teardown at the step where it stopped and
+never repeats one that finished.
+
+The three functions every type offers (the pattern of the original design):
+
+    catalog_<resources>(session, region, reporter)                      -> list of Resource
+    cleanup_<resource>(session, region, resource, reporter, dry_run)     -> outcome
+    cleanup_<resources>(session, region, reporter, dry_run=True)         -> {id: outcome}
+"""
+
+import functools
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import botocore.exceptions
+
+from costcutter import aws, events
+from costcutter.registry import GLOBAL_REGION, Resource, ResourceType, Step
+from costcutter.reporter import Interrupted, Reporter
+
+log = logging.getLogger(__name__)
+
+STOPPED = "stopped"
+FIRST_POLL_SECONDS = 1.0
+LONGEST_POLL_SECONDS = 15.0
+LONGEST_RETRY_SECONDS = 30.0
+
+
+class Target:
+    """What a type's list, steps and wait are given: its client in the region, any other
+    service's client there, and the run's settings."""
+
+    def __init__(self, rtype: ResourceType, session, region: str, reporter: Reporter | None = None):
+        self.rtype, self.session, self.region, self.reporter = rtype, session, region, reporter
+
+    @property
+    def client(self):
+        return self.client_for(self.rtype.client)
+
+    def client_for(self, service: str):
+        region = aws.home_region(self.session) if self.region == GLOBAL_REGION else self.region
+        threads = self.reporter.threads if self.reporter else 0
+        return aws.client(self.session, service, region, pool_size=max(10, threads * 2))
+
+    @property
+    def settings(self) -> dict:
+        return self.reporter.settings if self.reporter else {}
+
+
+def catalog(rtype: ResourceType, session, region: str, reporter: Reporter) -> list[Resource]:
+    """The resources of this type in the region, each recorded as cataloged once per run,
+    with its name, tags, creation time and properties."""
+    listed = {}
+    for resource in rtype.list(Target(rtype, session, region, reporter)):
+        listed.setdefault(resource.id, resource)
+    for resource in listed.values():
+        if reporter.previous_state(rtype.service, rtype.name, resource.id) is None:
+            reporter.record(events.CATALOGED, rtype.service, rtype.name, resource.id,
+                            properties=resource.description())
+    return list(listed.values())
+
+
+def cleanup_one(rtype: ResourceType, session, region: str, resource: Resource | str, reporter: Reporter,
+                dry_run: bool, waited_for: tuple[str, ...] = ()) -> str:
+    """Take one resource through its teardown, from the step the log says is next."""
+    resource = resource if isinstance(resource, Resource) else Resource(id=resource)
+    teardown = _Teardown(rtype, Target(rtype, session, region, reporter), resource, waited_for)
+    previous = reporter.previous_state(rtype.service, rtype.name, resource.id)
+    if previous in events.DONE or (dry_run and previous == events.WOULD_DELETE):
+        return previous  # dealt with earlier in this run: never delete twice
+    if reporter.stopping:
+        return STOPPED
+    if dry_run:
+        return teardown.record(events.WOULD_DELETE)
+    return teardown.run(resumed_request=previous == events.DELETE_REQUESTED)
+
+
+def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, dry_run: bool = True,
+                waited_for: tuple[str, ...] = ()) -> dict[str, str]:
+    """Catalog the region's resources of this type, clean them several at once, and wait
+    until AWS has finished deleting them.
+
+    `waited_for` names dependencies that did not finish cleanly, for the failures' messages.
+    Raises Interrupted when asked to stop before every resource was dealt with.
+    """
+    resources = catalog(rtype, session, region, reporter)
+    with ThreadPoolExecutor(max_workers=reporter.threads, thread_name_prefix=f"{region}-{rtype.name}") as pool:
+        outcomes = dict(zip((r.id for r in resources), pool.map(
+            lambda r: cleanup_one(rtype, session, region, r, reporter, dry_run, waited_for), resources)))
+    for resource_id, state in reporter.unfinished(rtype.service, rtype.name).items():
+        if resource_id not in outcomes:
+            outcomes[resource_id] = _settle_unlisted(rtype, reporter, resource_id, state)
+    if STOPPED in outcomes.values():
+        raise Interrupted()
+    deleted = [rid for rid, outcome in outcomes.items() if outcome == events.DELETED]
+    if rtype.wait and deleted:
+        wait_until_gone(rtype, Target(rtype, session, region, reporter), deleted)
+    return outcomes
+
+
+def _settle_unlisted(rtype, reporter: Reporter, resource_id: str, state: str) -> str:
+    """A resource an earlier attempt was tearing down is no longer listed: if its deletion
+    had been requested, it happened; if not, something else removed it."""
+    if state == events.DELETE_REQUESTED:
+        kind, message = events.DELETED, "confirmed gone on resume"
+    else:
+        kind, message = events.ALREADY_GONE, "gone before its deletion was requested"
+    reporter.record(kind, rtype.service, rtype.name, resource_id, message=message)
+    return kind
+
+
+def wait_until_gone(rtype: ResourceType, target: Target, ids: list[str]) -> list[str]:
+    """Poll `rtype.wait` (one call for all ids, backing off) until AWS has finished deleting
+    them, the run's wait_timeout passes, or the run is stopping; returns those still there."""
+    reporter = target.reporter
+    deadline = time.monotonic() + reporter.wait_timeout
+    delay = FIRST_POLL_SECONDS
+    remaining = list(ids)
+    while remaining := list(rtype.wait(target, remaining)):
+        if time.monotonic() + delay > deadline or reporter.stopping:
+            log.warning("%s in %s: %d still being deleted after waiting: %s", rtype.key, target.region,
+                        len(remaining), ", ".join(remaining[:5]))
+            break
+        time.sleep(delay)
+        delay = min(delay * 1.5, LONGEST_POLL_SECONDS)
+    return remaining
+
+
+def functions(rtype: ResourceType):
+    """The three functions of the pattern, bound to a declaration."""
+    return (functools.partial(catalog, rtype), functools.partial(cleanup_one, rtype),
+            functools.partial(cleanup_all, rtype))
+
+
+class _Teardown:
+    """One resource's way through its steps: each recorded before its call, so a stop at
+    any point leaves a trace a resume can continue from."""
+
+    def __init__(self, rtype: ResourceType, target: Target, resource: Resource, waited_for: tuple[str, ...]):
+        self.rtype, self.target, self.resource, self.waited_for = rtype, target, resource, waited_for
+        self.reporter = target.reporter
+
+    def record(self, kind: str, **fields) -> str:
+        self.reporter.record(kind, self.rtype.service, self.rtype.name, self.resource.id, **fields)
+        return kind
+
+    def run(self, resumed_request: bool) -> str:
+        *preparations, deletion = self.rtype.steps
+        finished = self.reporter.steps_done(self.rtype.service, self.rtype.name, self.resource.id)
+        for step in preparations:
+            if step.name in finished or not step.needed_for(self.resource):
+                continue
+            self.record(events.STEP_REQUESTED, message=step.name, durable=True)
+            outcome = self._call(step)
+            if outcome is not None:
+                return outcome
+        # On disk before the call goes out, so a crash in between leaves a trace resume can settle.
+        self.record(events.DELETE_REQUESTED, durable=True)
+        return self._call(deletion, resumed_request=resumed_request) or events.DELETED
+
+    def _call(self, step: Step, resumed_request: bool = False) -> str | None:
+        """Run a step; None when it is done and the teardown goes on, else the resource's outcome."""
+        is_deletion = step is self.rtype.steps[-1]
+        try:
+            with aws.watching_retries() as retries:
+                detail = self._with_retries(step)
+        except botocore.exceptions.ClientError as error:
+            code = aws.error_code(error)
+            if code in step.done_codes:
+                detail = f"already done ({code})"
+            elif code in self.rtype.gone_codes:
+                # Our own request may have deleted it even though its answer was lost (a reset,
+                # a 500 after AWS acted), or an earlier attempt of this run requested it.
+                ours = is_deletion and (resumed_request or retries.may_have_acted)
+                return self.record(events.DELETED if ours else events.ALREADY_GONE, error_code=code,
+                                   message="its deletion was requested, the answer was lost" if ours else None)
+            else:
+                return self._failed(step, code, aws.error_message(error))
+        except Exception as error:  # one resource's failure must not stop the others
+            log.exception("%s %s of %s in %s", step.name, self.resource.id, self.rtype.key, self.target.region)
+            return self._failed(step, aws.error_code(error), str(error))
+        if is_deletion:
+            return self.record(events.DELETED, message=detail)
+        self.record(events.STEP_DONE, message=f"{step.name}: {detail}" if detail else step.name)
+        return None
+
+    def _failed(self, step: Step, code: str, message: str) -> str:
+        where = "" if step is self.rtype.steps[-1] else f"{step.name}: "
+        after = f" (it depends on {', '.join(self.waited_for)}, which did not finish cleanly)" if self.waited_for else ""
+        return self.record(events.FAILED, error_code=code, message=f"{where}{message}{after}")
+
+    def _with_retries(self, step: Step):
+        deadline = time.monotonic() + self.reporter.wait_timeout
+        delay = 1.0
+        while True:
+            try:
+                return step.call(self.target, self.resource)
+            except botocore.exceptions.ClientError as error:
+                code = aws.error_code(error)
+                if code not in self.rtype.retry_codes or time.monotonic() + delay > deadline or self.reporter.stopping:
+                    raise
+                log.info("%s %s: %s, retrying in %.0fs", self.rtype.key, self.resource.id, code, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, LONGEST_RETRY_SECONDS)
