@@ -38,7 +38,8 @@ class EventStore:
         if not create and not self.path.exists():
             raise StoreError(f"no event log at {self.path}; run `costcutter run` first or pass --db")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            paths.private_folder(self.path.parent)
+            paths.private_file(self.path)  # SQLite gives the -wal and -shm files the database's mode
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
             self.db = sqlite_utils.Database(connection)
             self.db.execute("PRAGMA journal_mode=WAL")

@@ -4,13 +4,15 @@ processes the orchestrator starts reach it through AWS_ENDPOINT_URL."""
 import csv
 import io
 import json
+import logging
 import sqlite3
+import stat
 
 import boto3
 import pytest
 from click.testing import CliRunner
 
-from costcutter import sandbox
+from costcutter import logs, paths, sandbox
 from costcutter.cli import cli
 from costcutter.store import EventStore
 
@@ -253,3 +255,38 @@ def test_a_locked_database_is_one_line_and_exit_2(seeded, db_path, monkeypatch):
         f"Error: the event log {db_path} is locked by another program; wait for it to finish, "
         "or pass --db to use another file"]
     assert event_count(db_path, run_id) == events_before
+
+
+def mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_event_log_the_diagnostic_log_and_their_folders_are_for_the_owner_only(sandbox_endpoint, tmp_path):
+    result = invoke("run", "--region", "us-east-1", "--service", "s3")  # the default places, under the XDG folders
+
+    assert result.exit_code == 0, result.output
+    made = [paths.default_database().parent, paths.default_log_dir()]
+    for folder in made:
+        assert [mode(folder), mode(folder.parent)] == [0o700, 0o700], folder
+    assert {path.name: mode(path) for folder in made for path in folder.iterdir()} == {
+        "costcutter.db": 0o600, "costcutter.log": 0o600}
+
+
+def test_the_diagnostic_log_is_rotated_into_backups_for_the_owner_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(logs, "MAX_BYTES", 300)
+    root = logging.getLogger()
+    saved = root.handlers, root.level
+    log_dir = tmp_path / "state" / "costcutter"
+    try:
+        logs.setup_main(log_dir, "INFO")
+        for n in range(20):
+            logging.getLogger("test").info("line %d of the diagnostic log", n)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers, root.level = saved
+
+    files = {path.name: mode(path) for path in log_dir.iterdir()}
+    assert len(files) == 1 + logs.BACKUPS
+    assert set(files.values()) == {0o600}
+    assert [mode(log_dir), mode(log_dir.parent)] == [0o700, 0o700]

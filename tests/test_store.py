@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import re
 import sqlite3
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,6 +43,10 @@ def read_with_new_connection(db_path, sql, params=()):
 def messages_in(db_path, run_id):
     rows = read_with_new_connection(db_path, "SELECT message FROM events WHERE run_id = ? ORDER BY seq", [run_id])
     return [message for (message,) in rows]
+
+
+def mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def write_from_threads(db_path, run_id):
@@ -177,3 +182,26 @@ def test_file_that_is_not_a_database_is_refused_and_left_as_it_was(tmp_path):
     assert str(path) in str(error.value)
     assert "\n" not in str(error.value)
     assert path.read_bytes() == before
+
+
+def test_a_new_event_log_and_the_folders_made_for_it_are_for_the_owner_only(tmp_path):
+    db = tmp_path / "made" / "for" / "events.db"
+    with EventStore(db) as store:
+        new_run(store)  # a write, so the -wal and -shm files exist
+        files = {path.name: mode(path) for path in db.parent.iterdir()}
+
+    assert files == {"events.db": 0o600, "events.db-wal": 0o600, "events.db-shm": 0o600}
+    assert [mode(folder) for folder in (tmp_path / "made", db.parent)] == [0o700, 0o700]
+
+
+def test_an_existing_event_log_and_folder_keep_the_modes_the_user_gave_them(tmp_path):
+    folder = tmp_path / "shared"
+    db = folder / "events.db"
+    EventStore(db).close()
+    os.chmod(folder, 0o750)
+    os.chmod(db, 0o640)
+
+    with EventStore(db) as store:
+        new_run(store)
+
+    assert (mode(folder), mode(db)) == (0o750, 0o640)
