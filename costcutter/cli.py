@@ -91,7 +91,7 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
                            "drop --region, --service, --exclude-service and --dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
-    with EventStore(settings.database_path) as store:
+    with EventStore(settings.database_path, check_integrity=True) as store:
         code = _resume(store, resume_id, settings, yes) if resume_id else _start(store, settings, yes)
     raise SystemExit(code)
 
@@ -327,7 +327,7 @@ def services():
 
 def _open_existing_store(config_file, db) -> EventStore:
     settings = config.load(config_file, {"database": db})
-    return EventStore(settings.database_path, create=False)
+    return EventStore(settings.database_path, read_only=True)
 
 
 def _setup_logging(settings: Settings) -> None:

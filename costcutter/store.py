@@ -26,31 +26,114 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def new_event(run_id: str, kind: str, **fields) -> dict:
-    return {"run_id": run_id, "at": utcnow(), "kind": kind, "pid": os.getpid(), "host": HOST, **fields}
+def new_event(run_id: str, kind: str, *, properties: dict | None = None, **fields) -> dict:
+    """An event row; properties (what a cataloged resource is like) are stored as JSON."""
+    event = {"run_id": run_id, "at": utcnow(), "kind": kind, "pid": os.getpid(), "host": HOST, **fields}
+    if properties is not None:
+        event["properties"] = json.dumps(properties, sort_keys=True, default=str)  # default: datetimes
+    return event
+
+
+# The schema's history, oldest first: running steps N+1... upgrades a database at version N
+# (PRAGMA user_version; the spine's databases say 0 and have version 1's tables). To change
+# the schema, add a step; never edit one that has shipped.
+MIGRATIONS = (
+    "schema/events.sql",               # 1: runs and events
+    "schema/events-2-properties.sql",  # 2: events.properties, JSON
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+_TABLES = {"runs", "events"}  # what makes a database an event log, at every version
 
 
 class EventStore:
-    """One connection to the event log. Use one per thread that writes."""
+    """One connection to the event log. Use one per thread that writes.
 
-    def __init__(self, path: str | os.PathLike, create: bool = True):
+    read_only=True (for `runs` and `report`) never writes, not even to upgrade the schema:
+    every query here reads version 1's columns, so older event logs read as they are.
+    check_integrity=True (for `run`) refuses a damaged database before anything is written.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, read_only: bool = False, check_integrity: bool = False):
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.read_only = read_only
+        if read_only and not self.path.exists():
             raise StoreError(f"no event log at {self.path}; run `costcutter run` first or pass --db")
         try:
-            paths.private_folder(self.path.parent)
-            paths.private_file(self.path)  # SQLite gives the -wal and -shm files the database's mode
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-            self.db = sqlite_utils.Database(connection)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # WAL with synchronous=NORMAL survives a process crash (kill -9) without losing
-            # committed events; only a power loss can lose the last commits.
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.conn.executescript(paths.shipped_file("schema/events.sql").read_text())
+            self.db = sqlite_utils.Database(self._connect())
+        except OSError as error:
+            raise StoreError(f"cannot open the event log {self.path}: {error.strerror}; "
+                             "check the path or pass --db") from None
         except sqlite3.DatabaseError as error:
             raise _store_error(self.path, error) from None
-        except OSError as error:
-            raise StoreError(f"cannot open the event log {self.path}: {error.strerror}; check the path or pass --db") from None
+        try:
+            self._prepare(check_integrity)
+        except BaseException as error:
+            self.close()
+            if isinstance(error, sqlite3.DatabaseError):
+                raise _store_error(self.path, error) from None
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        paths.private_folder(self.path.parent)
+        paths.private_file(self.path)  # SQLite gives the -wal and -shm files the database's mode
+        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+
+    def _prepare(self, check_integrity: bool) -> None:
+        """Refuse what is not ours to use, then (unless read-only) switch to WAL and upgrade."""
+        self._refuse_a_newer_schema(self._schema_version())
+        tables = set(self.db.table_names())
+        if (tables or self.read_only) and not _TABLES <= tables:
+            raise StoreError(f"{self.path} is not a CostCutter event log (it has no runs and events tables); "
+                             "pass --db to use another file")
+        if check_integrity:
+            self._check_integrity()
+        if self.read_only:
+            return
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL survives a process crash (kill -9) without losing
+        # committed events; only a power loss can lose the last commits.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _refuse_a_newer_schema(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the event log {self.path} has schema version {version}, newer than this CostCutter "
+                             f"{__version__} knows (up to {SCHEMA_VERSION}); upgrade CostCutter, "
+                             "or pass --db to use another file")
+
+    def _check_integrity(self) -> None:
+        problems = [line for (text,) in self.db.execute("PRAGMA quick_check").fetchall()
+                    for line in text.splitlines() if not line.startswith("***")]
+        if problems != ["ok"]:
+            raise StoreError(f"the event log {self.path} is damaged ({problems[0]}); nothing was written to it; "
+                             "move it aside and keep it, or pass --db to use another file")
+
+    def _migrate(self) -> None:
+        """Bring the schema to SCHEMA_VERSION in one transaction: all the steps, or none."""
+        connection = self.db.conn
+        connection.execute("BEGIN IMMEDIATE")  # under the write lock, so two processes cannot both upgrade
+        try:
+            version = self._schema_version()
+            self._refuse_a_newer_schema(version)
+            for step in MIGRATIONS[version:]:
+                for statement in _statements(paths.shipped_file(step).read_text()):
+                    connection.execute(statement)
+            # Also when nothing changes: SQLite opens a read-only file without a word, and only
+            # a write tells, here rather than after the run has been created.
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            connection.rollback()
+            raise
+        if version < SCHEMA_VERSION:
+            connection.commit()
+        else:
+            connection.rollback()
 
     def close(self):
         self.db.conn.close()
@@ -201,6 +284,17 @@ class EventStore:
             raise _store_error(self.path, error) from None
 
 
+def _statements(script: str) -> list[str]:
+    """A script's SQL statements, one by one: executescript would commit the transaction."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    return statements
+
+
 def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
@@ -210,6 +304,12 @@ def _store_error(path: Path, error: sqlite3.DatabaseError) -> StoreError:
     if "locked" in text or "busy" in text:
         return StoreError(f"the event log {path} is locked by another program; wait for it to finish, "
                           "or pass --db to use another file")
+    if "readonly" in text:
+        return StoreError(f"the event log {path} is read-only; make it and its folder writable, "
+                          "or pass --db to use another file")
+    if "unable to open" in text:
+        return StoreError(f"cannot open the event log {path} ({text}); check that it and its folder are "
+                          "writable (SQLite keeps its -wal and -shm files there), or pass --db to use another file")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(f"{path} is not a readable CostCutter event log ({text}); "
                           "move it aside or pass --db to use another file")

@@ -1,5 +1,6 @@
 """The event store (SQLite in WAL mode) and the EventWriter that appends to it."""
 
+import json
 import multiprocessing
 import os
 import re
@@ -10,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from costcutter import paths
+from costcutter import paths, store as store_module
 from costcutter.reporter import EventWriter
-from costcutter.store import EventStore, StoreError, new_event
+from costcutter.store import SCHEMA_VERSION, EventStore, StoreError, new_event
 
 PROCESSES = 4
 THREADS_PER_PROCESS = 3
@@ -45,6 +46,13 @@ def messages_in(db_path, run_id):
     return [message for (message,) in rows]
 
 
+def schema_of(db_path):
+    """(user_version, the columns of events)"""
+    (version,), = read_with_new_connection(db_path, "PRAGMA user_version")
+    columns = [name for (_, name, *_) in read_with_new_connection(db_path, "PRAGMA table_info(events)")]
+    return version, columns
+
+
 def mode(path):
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -63,7 +71,7 @@ def write_from_threads(db_path, run_id):
     writer.close()
 
 
-def test_database_is_in_wal_mode_with_the_shipped_schema(store, db_path):
+def test_database_is_in_wal_mode_with_the_shipped_schema_at_its_latest_version(store, db_path):
     schema = paths.shipped_file("schema/events.sql").read_text()
     declared = set(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", schema))
 
@@ -72,6 +80,9 @@ def test_database_is_in_wal_mode_with_the_shipped_schema(store, db_path):
     assert read_with_new_connection(db_path, "PRAGMA journal_mode") == [("wal",)]
     assert declared == {"runs", "events", "events_by_run_kind", "events_by_resource"}
     assert declared <= present
+    assert schema_of(db_path) == (SCHEMA_VERSION, [
+        "seq", "run_id", "at", "kind", "region", "service", "resource_type", "resource_id", "error_code", "message",
+        "pid", "host", "properties"])
 
 
 def test_concurrent_writers_lose_and_duplicate_nothing(store, db_path):
@@ -205,3 +216,112 @@ def test_an_existing_event_log_and_folder_keep_the_modes_the_user_gave_them(tmp_
         new_run(store)
 
     assert (mode(folder), mode(db)) == (0o750, 0o640)
+
+
+def test_a_spine_event_log_is_read_as_it_is_without_writing(spine_db):
+    path, run_id = spine_db
+    before = path.read_bytes()
+
+    with EventStore(path, read_only=True) as reader:
+        runs = reader.runs()
+        states = reader.resource_states(run_id, "us-east-1")
+        exported = list(reader.events(run_id))
+
+    assert [(run["id"], run["status"], run["would_delete"]) for run in runs] == [(run_id, "finished", 1)]
+    assert states == {("s3", "buckets", "old-bucket"): "would_delete"}
+    assert len(exported) == 5
+    assert path.read_bytes() == before
+    assert schema_of(path)[0] == 0 and "properties" not in schema_of(path)[1]
+
+
+def test_a_spine_event_log_is_upgraded_when_opened_for_writing_and_keeps_its_events(spine_db):
+    path, run_id = spine_db
+    with EventStore(path, read_only=True) as reader:
+        before = list(reader.events(run_id))
+
+    with EventStore(path) as writer:
+        after = list(writer.events(run_id))
+        writer.append([bucket_event(run_id, "cataloged", "new-bucket",
+                                    properties={"name": "new-bucket", "tags": {"team": "data"}})])
+
+    version, columns = schema_of(path)
+    assert (version, columns[-1]) == (SCHEMA_VERSION, "properties")
+    assert [{**event, "properties": None} for event in before] == after
+
+
+def test_properties_are_stored_as_json_and_read_back(store):
+    run_id = new_run(store)
+    properties = {"name": "logs", "tags": {"team": "data", "env": "ci"}, "created": "2024-05-06T07:08:09+00:00",
+                  "versioning": True}
+    store.append([bucket_event(run_id, "cataloged", "logs", properties=properties),
+                  bucket_event(run_id, "would_delete", "logs")])
+
+    stored = {event["kind"]: event["properties"] for event in store.events(run_id)}
+
+    assert json.loads(stored["cataloged"]) == properties
+    assert stored["would_delete"] is None
+
+
+def test_an_upgrade_is_one_transaction_a_failing_step_leaves_the_spine_schema(spine_db, monkeypatch, tmp_path):
+    path, _ = spine_db
+    failing = tmp_path / "events-3-failing.sql"
+    failing.write_text("CREATE TABLE made_by_step_3 (x);\nSELECT no_such_function();\n")
+    shipped_file = paths.shipped_file
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, "failing"))
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(store_module.MIGRATIONS))
+    monkeypatch.setattr(paths, "shipped_file", lambda name: failing if name == "failing" else shipped_file(name))
+
+    with pytest.raises(StoreError, match="no such function"):
+        EventStore(path)
+
+    version, columns = schema_of(path)
+    assert version == 0 and "properties" not in columns
+    assert read_with_new_connection(path, "SELECT name FROM sqlite_master WHERE name = 'made_by_step_3'") == []
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_a_newer_schema_is_refused_and_left_as_it_is(store, db_path, read_only):
+    store.close()
+    connection = sqlite3.connect(db_path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    before = db_path.read_bytes()
+
+    with pytest.raises(StoreError) as error:
+        EventStore(db_path, read_only=read_only)
+
+    assert str(error.value) == (f"the event log {db_path} has schema version 99, newer than this CostCutter "
+                                f"{store_module.__version__} knows (up to {SCHEMA_VERSION}); upgrade CostCutter, "
+                                "or pass --db to use another file")
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_a_foreign_sqlite_database_is_refused_and_left_byte_identical(tmp_path, read_only):
+    path = tmp_path / "someone-elses.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.execute("INSERT INTO notes VALUES ('mine')")
+    connection.commit()
+    connection.close()
+    before = path.read_bytes()
+
+    with pytest.raises(StoreError, match="is not a CostCutter event log"):
+        EventStore(path, read_only=read_only)
+
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["someone-elses.db"]
+
+
+def test_a_damaged_event_log_is_refused_when_checked_and_nothing_is_written(store, db_path, damage):
+    run_id = new_run(store)
+    store.close()
+    damage(db_path, run_id)
+    before = db_path.read_bytes()
+
+    with pytest.raises(StoreError) as error:
+        EventStore(db_path, check_integrity=True)
+
+    assert str(error.value).startswith(f"the event log {db_path} is damaged (")
+    assert "\n" not in str(error.value)
+    assert db_path.read_bytes() == before
