@@ -6,14 +6,18 @@ import os
 import re
 import sqlite3
 import stat
+import subprocess
+import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from costcutter import paths, store as store_module
 from costcutter.reporter import EventWriter
-from costcutter.store import SCHEMA_VERSION, EventStore, StoreError, new_event
+from costcutter.store import HOST, LEASE_TIMEOUT_SECONDS, SCHEMA_VERSION, EventStore, StoreError, new_event
 
 PROCESSES = 4
 THREADS_PER_PROCESS = 3
@@ -51,6 +55,12 @@ def schema_of(db_path):
     (version,), = read_with_new_connection(db_path, "PRAGMA user_version")
     columns = [name for (_, name, *_) in read_with_new_connection(db_path, "PRAGMA table_info(events)")]
     return version, columns
+
+
+def lease_of(db_path, run_id):
+    rows = read_with_new_connection(db_path, "SELECT host, pid, heartbeat_at FROM run_leases WHERE run_id = ?",
+                                    [run_id])
+    return rows[0] if rows else None
 
 
 def mode(path):
@@ -325,3 +335,65 @@ def test_a_damaged_event_log_is_refused_when_checked_and_nothing_is_written(stor
     assert str(error.value).startswith(f"the event log {db_path} is damaged (")
     assert "\n" not in str(error.value)
     assert db_path.read_bytes() == before
+
+
+def test_a_claimed_run_is_refused_to_another_claimer_until_it_is_released(store, db_path):
+    run_id = new_run(store)
+    with store.claim(run_id):
+        with EventStore(db_path) as other, pytest.raises(StoreError) as error:
+            with other.claim(run_id):
+                pytest.fail("claimed a run that is held")
+        assert lease_of(db_path, run_id)[:2] == (HOST, os.getpid())
+
+    assert re.fullmatch(rf"run {run_id} is being run by pid {os.getpid()} on host {re.escape(HOST)} since "
+                        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; wait for it to finish or stop it, then resume .*",
+                        str(error.value))
+    assert lease_of(db_path, run_id) is None
+    with EventStore(db_path) as other, other.claim(run_id):
+        pass
+
+
+def test_a_lease_whose_holder_died_is_taken_over(store, db_path):
+    run_id = new_run(store)
+    holder = subprocess.run(
+        [sys.executable, "-c", "import os, sys\nfrom costcutter.store import EventStore\n"
+                               "with EventStore(sys.argv[1]).claim(sys.argv[2]):\n    os._exit(0)  # no release",
+         db_path, run_id], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert holder.returncode == 0
+    (host, dead_pid, _) = lease_of(db_path, run_id)
+    assert host == HOST and dead_pid != os.getpid()
+
+    with store.claim(run_id):
+        assert lease_of(db_path, run_id)[:2] == (HOST, os.getpid())
+
+
+@pytest.mark.parametrize("silent_for, taken_over", [(LEASE_TIMEOUT_SECONDS + 5, True),
+                                                    (LEASE_TIMEOUT_SECONDS - 5, False)])
+def test_a_lease_from_another_host_is_taken_over_once_it_expires(store, db_path, silent_for, taken_over):
+    run_id = new_run(store)
+    heartbeat = (datetime.now(timezone.utc) - timedelta(seconds=silent_for)).isoformat()
+    store.db["run_leases"].insert({"run_id": run_id, "host": "elsewhere", "pid": os.getpid(), "token": "theirs",
+                                   "claimed_at": heartbeat, "heartbeat_at": heartbeat})
+
+    try:
+        with store.claim(run_id):
+            claimed = lease_of(db_path, run_id)[:2] == (HOST, os.getpid())
+    except StoreError as error:
+        assert "on host elsewhere" in str(error)
+        claimed = False
+
+    assert claimed is taken_over
+
+
+def test_the_heartbeat_keeps_a_lease_fresh_and_a_lease_taken_over_stops_the_holder(store, db_path, monkeypatch):
+    monkeypatch.setattr(store_module, "HEARTBEAT_SECONDS", 0.05)
+    run_id = new_run(store)
+    lost = threading.Event()
+    with store.claim(run_id, on_lost=lost.set):
+        first = lease_of(db_path, run_id)[2]
+        time.sleep(0.3)
+        assert lease_of(db_path, run_id)[2] > first
+        assert not lost.is_set()
+        with store._transaction():
+            store.db.execute("UPDATE run_leases SET token = 'taken over' WHERE run_id = ?", [run_id])
+        assert lost.wait(5)
