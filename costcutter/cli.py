@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from costcutter import __version__, aws, config, events, logs, orchestrator, registry, sandbox
 from costcutter.config import ConfigError, Settings
-from costcutter.store import HOST, EventStore, StoreError
+from costcutter.store import EventStore, StoreError
 from costcutter.tables import format_table
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
                            "drop --region, --service, --exclude-service and --dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
-    with EventStore(settings.database_path) as store:
+    with EventStore(settings.database_path, check_integrity=True) as store:
         code = _resume(store, resume_id, settings, yes) if resume_id else _start(store, settings, yes)
     raise SystemExit(code)
 
@@ -111,7 +111,8 @@ def _start(store: EventStore, settings: Settings, yes: bool) -> int:
         _confirm(account, regions, yes)
     resolved = dataclasses.replace(settings, regions=regions, services=settings.chosen_services(), excluded_services=[])
     run_id = store.create_run(resolved.to_dict(), account, settings.dry_run)
-    return _sweep(store, run_id, resolved, account)
+    with store.claim(run_id):
+        return _sweep(store, run_id, resolved, account)
 
 
 def _resume(store: EventStore, run_id: str, settings: Settings, yes: bool) -> int:
@@ -122,28 +123,16 @@ def _resume(store: EventStore, run_id: str, settings: Settings, yes: bool) -> in
     if store.status(run_id) == "finished" and not _unfinished_units(store, run_id, resumed):
         click.echo(f"Run {run_id} already finished; there is nothing to resume. See `costcutter report {run_id}`.")
         return EXIT_OK
-    _refuse_if_running(store, run_id)
-    session = aws.make_session(resumed.aws_profile)
-    account = aws.account_id(session)
-    if run["account_id"] and account != run["account_id"]:
-        raise UsageProblem(f"run {run_id} swept account {run['account_id']}, but these credentials are for account "
-                           f"{account}; use the credentials of {run['account_id']}")
-    if not resumed.dry_run:
-        _confirm(account, resumed.regions, yes)
-    click.echo(f"Resuming run {run_id}.")
-    return _sweep(store, run_id, resumed, account)
-
-
-def _refuse_if_running(store: EventStore, run_id: str) -> None:
-    start = store.last_start(run_id)
-    if not start or start["pid"] == os.getpid() or start["host"] != HOST:
-        return
-    try:
-        command_line = Path(f"/proc/{start['pid']}/cmdline").read_bytes()
-    except OSError:
-        return
-    if b"costcutter" in command_line:
-        raise UsageProblem(f"run {run_id} is still running (process {start['pid']}); stop it before resuming")
+    with store.claim(run_id):  # before any AWS call: a second resume of the run stops here
+        session = aws.make_session(resumed.aws_profile)
+        account = aws.account_id(session)
+        if run["account_id"] and account != run["account_id"]:
+            raise UsageProblem(f"run {run_id} swept account {run['account_id']}, but these credentials are for "
+                               f"account {account}; use the credentials of {run['account_id']}")
+        if not resumed.dry_run:
+            _confirm(account, resumed.regions, yes)
+        click.echo(f"Resuming run {run_id}.")
+        return _sweep(store, run_id, resumed, account)
 
 
 def _confirm(account: str, regions: list[str], yes: bool) -> None:
@@ -332,7 +321,7 @@ def services():
 
 def _open_existing_store(config_file, db) -> EventStore:
     settings = config.load(config_file, {"database": db})
-    return EventStore(settings.database_path, create=False)
+    return EventStore(settings.database_path, read_only=True)
 
 
 def _setup_logging(settings: Settings) -> None:

@@ -8,6 +8,8 @@ import logging
 import logging.handlers
 from pathlib import Path
 
+from costcutter import paths
+
 LOG_FILE = "costcutter.log"
 MAX_BYTES = 10 * 1024 * 1024
 BACKUPS = 5
@@ -20,14 +22,22 @@ def _quiet_libraries():
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Creates costcutter.log 0600, so its backups (renamed from it) are 0600 too."""
+
+    def _open(self):
+        return self._builtin_open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
+                                  opener=paths.private_opener)
+
+
 def setup_main(log_dir: Path, level: str) -> Path | None:
     """Log to the rotating file; returns its path, or None when the folder is unusable."""
     root = logging.getLogger()
     root.setLevel(level)
     _quiet_libraries()
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS)
+        paths.private_folder(log_dir)
+        handler = _PrivateRotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS)
     except OSError:
         return None
     handler.setFormatter(logging.Formatter(FORMAT))

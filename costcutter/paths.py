@@ -1,4 +1,9 @@
-"""Where CostCutter's own files are: the shipped defaults and schemas, and the user's data."""
+"""Where CostCutter's own files are: the shipped defaults and schemas, and the user's data.
+
+The user's data (the event log, the diagnostic log) names the account's resources, so what
+CostCutter creates is for its owner only: folders 0700, files 0600. What exists already
+keeps the mode the user gave it.
+"""
 
 import os
 import sys
@@ -6,6 +11,8 @@ from pathlib import Path
 
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 _INSTALLED_ROOT = Path(sys.prefix) / "share" / "costcutter"
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 def shipped_file(relative: str) -> Path:
@@ -35,3 +42,27 @@ def default_database() -> Path:
 
 def default_log_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "costcutter"
+
+
+def private_folder(path: str | os.PathLike) -> Path:
+    """Make the folder and any missing parents (0700, as XDG asks); existing ones are left as they are."""
+    path = Path(path)
+    if not path.is_dir():
+        if path.parent != path:
+            private_folder(path.parent)
+        path.mkdir(mode=PRIVATE_FOLDER_MODE, exist_ok=True)
+    return path
+
+
+def private_opener(path: str, flags: int) -> int:
+    """An opener for open(): a file it creates is 0600; an existing file keeps its mode."""
+    return os.open(path, flags, PRIVATE_FILE_MODE)
+
+
+def private_file(path: str | os.PathLike) -> Path:
+    """Create the file, empty and 0600, unless it exists: then it is left as it is."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        pass
+    return Path(path)

@@ -1,10 +1,14 @@
 """The event store: a SQLite database in WAL mode, the one source of truth about runs."""
 
+import _thread
+import contextlib
 import json
+import logging
 import os
 import secrets
 import socket
 import sqlite3
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +17,13 @@ import sqlite_utils
 
 from costcutter import __version__, events, paths
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_SECONDS = 60
+# A run's lease lapses when its holder has not refreshed it for this long: the holder is
+# on another host (so its pid cannot be checked), or stopped (SIGSTOP, a suspended laptop).
+LEASE_TIMEOUT_SECONDS = 60
+HEARTBEAT_SECONDS = 5
 _RUN_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read aloud and type
 HOST = socket.gethostname()
 
@@ -26,33 +36,115 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def new_event(run_id: str, kind: str, properties: dict | None = None, **fields) -> dict:
+def new_event(run_id: str, kind: str, *, properties: dict | None = None, **fields) -> dict:
+    """An event row; properties (what a cataloged resource is like) are stored as JSON."""
     event = {"run_id": run_id, "at": utcnow(), "kind": kind, "pid": os.getpid(), "host": HOST, **fields}
-    if properties:
-        event["properties"] = json.dumps(properties, sort_keys=True, default=str)
+    if properties is not None:
+        event["properties"] = json.dumps(properties, sort_keys=True, default=str)  # default: datetimes
     return event
 
 
-class EventStore:
-    """One connection to the event log. Use one per thread that writes."""
+# The schema's history, oldest first: running steps N+1... upgrades a database at version N
+# (PRAGMA user_version; the spine's databases say 0 and have version 1's tables). To change
+# the schema, add a step; never edit one that has shipped.
+MIGRATIONS = (
+    "schema/events.sql",               # 1: runs and events
+    "schema/events-2-properties.sql",  # 2: events.properties, JSON
+    "schema/events-3-leases.sql",      # 3: run_leases, which process is running a run
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+_TABLES = {"runs", "events"}  # what makes a database an event log, at every version
 
-    def __init__(self, path: str | os.PathLike, create: bool = True):
+
+class EventStore:
+    """One connection to the event log. Use one per thread that writes.
+
+    read_only=True (for `runs` and `report`) never writes, not even to upgrade the schema:
+    every query here reads version 1's columns, so older event logs read as they are.
+    check_integrity=True (for `run`) refuses a damaged database before anything is written.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, read_only: bool = False, check_integrity: bool = False):
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.read_only = read_only
+        if read_only and not self.path.exists():
             raise StoreError(f"no event log at {self.path}; run `costcutter run` first or pass --db")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-            self.db = sqlite_utils.Database(connection)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # WAL with synchronous=NORMAL survives a process crash (kill -9) without losing
-            # committed events; only a power loss can lose the last commits.
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.conn.executescript(paths.shipped_file("schema/events.sql").read_text())
+            self.db = sqlite_utils.Database(self._connect())
+        except OSError as error:
+            raise StoreError(f"cannot open the event log {self.path}: {error.strerror}; "
+                             "check the path or pass --db") from None
         except sqlite3.DatabaseError as error:
             raise _store_error(self.path, error) from None
-        except OSError as error:
-            raise StoreError(f"cannot open the event log {self.path}: {error.strerror}; check the path or pass --db") from None
+        try:
+            self._prepare(check_integrity)
+        except BaseException as error:
+            self.close()
+            if isinstance(error, sqlite3.DatabaseError):
+                raise _store_error(self.path, error) from None
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        paths.private_folder(self.path.parent)
+        paths.private_file(self.path)  # SQLite gives the -wal and -shm files the database's mode
+        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+
+    def _prepare(self, check_integrity: bool) -> None:
+        """Refuse what is not ours to use, then (unless read-only) switch to WAL and upgrade."""
+        self._refuse_a_newer_schema(self._schema_version())
+        tables = set(self.db.table_names())
+        if (tables or self.read_only) and not _TABLES <= tables:
+            raise StoreError(f"{self.path} is not a CostCutter event log (it has no runs and events tables); "
+                             "pass --db to use another file")
+        if check_integrity:
+            self._check_integrity()
+        if self.read_only:
+            return
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL survives a process crash (kill -9) without losing
+        # committed events; only a power loss can lose the last commits.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _refuse_a_newer_schema(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the event log {self.path} has schema version {version}, newer than this CostCutter "
+                             f"{__version__} knows (up to {SCHEMA_VERSION}); upgrade CostCutter, "
+                             "or pass --db to use another file")
+
+    def _check_integrity(self) -> None:
+        problems = [line for (text,) in self.db.execute("PRAGMA quick_check").fetchall()
+                    for line in text.splitlines() if not line.startswith("***")]
+        if problems != ["ok"]:
+            raise StoreError(f"the event log {self.path} is damaged ({problems[0]}); nothing was written to it; "
+                             "move it aside and keep it, or pass --db to use another file")
+
+    def _migrate(self) -> None:
+        """Bring the schema to SCHEMA_VERSION in one transaction: all the steps, or none."""
+        connection = self.db.conn
+        connection.execute("BEGIN IMMEDIATE")  # under the write lock, so two processes cannot both upgrade
+        try:
+            version = self._schema_version()
+            self._refuse_a_newer_schema(version)
+            for step in MIGRATIONS[version:]:
+                for statement in _statements(paths.shipped_file(step).read_text()):
+                    connection.execute(statement)
+            # Also when nothing changes: SQLite opens a read-only file without a word, and only
+            # a write tells, here rather than after the run has been created.
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            connection.rollback()
+            raise
+        if version < SCHEMA_VERSION:
+            connection.commit()
+        else:
+            connection.rollback()
 
     def close(self):
         self.db.conn.close()
@@ -84,11 +176,8 @@ class EventStore:
         """Append events in one transaction: all of them are written, or none."""
         for attempt in range(5):
             try:
-                with self.db.conn:
-                    # Without an open transaction sqlite-utils commits each chunk of insert_all
-                    # on its own. IMMEDIATE waits for the write lock up front, so the reads
-                    # insert_all makes first cannot leave a stale snapshot that fails to write.
-                    self.db.conn.execute("BEGIN IMMEDIATE")
+                # Without an open transaction sqlite-utils commits each chunk of insert_all on its own.
+                with self._transaction():
                     self.db["events"].insert_all(rows, batch_size=500)
                 return
             except sqlite3.OperationalError as error:
@@ -100,6 +189,57 @@ class EventStore:
 
     def record(self, run_id: str, kind: str, **fields) -> None:
         self.append([new_event(run_id, kind, **fields)])
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """A write transaction. IMMEDIATE waits for the write lock up front, so the reads made
+        first cannot leave a stale snapshot that then fails to write."""
+        with self.db.conn:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            yield
+
+    # Claiming a run
+
+    @contextlib.contextmanager
+    def claim(self, run_id: str, on_lost=_thread.interrupt_main):
+        """Hold run_id for this process while the block runs, so no other process runs it too.
+
+        Raises StoreError when another process holds it. A holder's lease is taken over only
+        when the holder is gone for sure: a process of this host that is no longer alive, or
+        a lease not refreshed for LEASE_TIMEOUT_SECONDS. A heartbeat thread refreshes ours;
+        should it find the lease taken over all the same (this process was stopped for
+        longer than the timeout), it calls on_lost: by default a Ctrl-C in the main thread,
+        which stops the run after the deletions in flight.
+        """
+        token = self._take_lease(run_id)
+        heartbeat = _Heartbeat(self.path, run_id, token, on_lost)
+        try:
+            yield
+        finally:
+            heartbeat.stop()
+            self._release_lease(run_id, token)
+
+    def _take_lease(self, run_id: str) -> str:
+        token, now = secrets.token_hex(16), utcnow()
+        try:
+            with self._transaction():
+                lease = next(self.db.query("SELECT * FROM run_leases WHERE run_id = ?", [run_id]), None)
+                if lease and not _holder_is_gone(lease):
+                    raise StoreError(_held_message(run_id, lease))
+                if lease:
+                    log.warning("taking over run %s from pid %s on host %s", run_id, lease["pid"], lease["host"])
+                self.db["run_leases"].insert({"run_id": run_id, "host": HOST, "pid": os.getpid(), "token": token,
+                                              "claimed_at": now, "heartbeat_at": now}, replace=True)
+        except sqlite3.DatabaseError as error:
+            raise _store_error(self.path, error) from None
+        return token
+
+    def _release_lease(self, run_id: str, token: str) -> None:
+        try:
+            with self._transaction():
+                self.db.execute("DELETE FROM run_leases WHERE run_id = ? AND token = ?", [run_id, token])
+        except sqlite3.DatabaseError as error:  # the lease lapses by itself: this process is about to end
+            log.warning("could not release run %s: %s", run_id, error)
 
     # Reading
 
@@ -132,11 +272,6 @@ class EventStore:
         if not rows:
             return "incomplete"
         return {events.RUN_FINISHED: "finished", events.RUN_INTERRUPTED: "interrupted"}.get(rows[0]["kind"], "incomplete")
-
-    def last_start(self, run_id: str) -> dict | None:
-        rows = self._query("SELECT * FROM events WHERE run_id = ? AND kind = ? ORDER BY seq DESC LIMIT 1",
-                           [run_id, events.RUN_STARTED])
-        return rows[0] if rows else None
 
     def runs(self) -> list[dict]:
         rows = self._query("SELECT id, created_at, account_id, dry_run FROM runs ORDER BY created_at, rowid")
@@ -213,6 +348,73 @@ class EventStore:
             raise _store_error(self.path, error) from None
 
 
+def _holder_is_gone(lease: dict) -> bool:
+    if lease["host"] == HOST and not _process_is_alive(lease["pid"]):
+        return True
+    silent = datetime.now(timezone.utc) - datetime.fromisoformat(lease["heartbeat_at"])
+    return silent.total_seconds() > LEASE_TIMEOUT_SECONDS
+
+
+def _process_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        pass
+    return True
+
+
+def _held_message(run_id: str, lease: dict) -> str:
+    since = lease["claimed_at"][:19].replace("T", " ")
+    return (f"run {run_id} is being run by pid {lease['pid']} on host {lease['host']} since {since} UTC; "
+            f"wait for it to finish or stop it, then resume (a holder that died without a trace is taken over "
+            f"{LEASE_TIMEOUT_SECONDS} s after its last heartbeat)")
+
+
+class _Heartbeat:
+    """Refreshes a lease every HEARTBEAT_SECONDS, on a connection of its own, until stopped."""
+
+    def __init__(self, path: Path, run_id: str, token: str, on_lost):
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(path, run_id, token, on_lost),
+                                        name="lease-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _beat(self, path, run_id, token, on_lost) -> None:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            while not self._stopped.wait(HEARTBEAT_SECONDS):
+                try:
+                    with connection:
+                        kept = connection.execute("UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ?",
+                                                  [utcnow(), run_id, token]).rowcount
+                except sqlite3.Error as error:  # busy for long: the next beat tries again
+                    log.warning("could not refresh the lease of run %s: %s", run_id, error)
+                    continue
+                if not kept:
+                    log.error("run %s was taken over by another process; stopping", run_id)
+                    on_lost()
+                    return
+        finally:
+            connection.close()
+
+
+def _statements(script: str) -> list[str]:
+    """A script's SQL statements, one by one: executescript would commit the transaction."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    return statements
+
+
 def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
@@ -222,6 +424,12 @@ def _store_error(path: Path, error: sqlite3.DatabaseError) -> StoreError:
     if "locked" in text or "busy" in text:
         return StoreError(f"the event log {path} is locked by another program; wait for it to finish, "
                           "or pass --db to use another file")
+    if "readonly" in text:
+        return StoreError(f"the event log {path} is read-only; make it and its folder writable, "
+                          "or pass --db to use another file")
+    if "unable to open" in text:
+        return StoreError(f"cannot open the event log {path} ({text}); check that it and its folder are "
+                          "writable (SQLite keeps its -wal and -shm files there), or pass --db to use another file")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(f"{path} is not a readable CostCutter event log ({text}); "
                           "move it aside or pass --db to use another file")

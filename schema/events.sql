@@ -1,6 +1,9 @@
 -- The event log: CostCutter's one source of truth. Progress, run status, reports,
 -- CSV exports and resume are all queries over these two tables.
 -- Events are append-only: nothing updates or deletes a row.
+--
+-- Schema version 1. The later versions are the events-N-*.sql files, applied in order by
+-- costcutter/store.py (MIGRATIONS); a version that has shipped is never edited.
 
 CREATE TABLE IF NOT EXISTS runs (
     id          TEXT PRIMARY KEY,      -- short id a person can type, e.g. k7m2qx9a
@@ -21,8 +24,7 @@ CREATE TABLE IF NOT EXISTS events (
     resource_type TEXT,
     resource_id   TEXT,                -- id or ARN
     error_code    TEXT,                -- AWS error code, for failures
-    message       TEXT,                -- why, for failures and skips; the step, for steps; details otherwise
-    properties    TEXT,                -- JSON, on cataloged events: name, tags, creation time, type-specific
+    message       TEXT,                -- why, for failures and skips; details otherwise
     pid           INTEGER NOT NULL,
     host          TEXT NOT NULL
 );

@@ -1,7 +1,9 @@
 """Shared fixtures. Nothing here reaches real AWS: credentials are dummies, and every
 client talks either to moto in process (mock_aws) or to a moto server on 127.0.0.1."""
 
+import json
 import os
+import sqlite3
 
 from costcutter import sandbox
 
@@ -14,9 +16,9 @@ for _variable in [v for v in os.environ if v.startswith("COSTCUTTER_")]:
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from costcutter import aws  # noqa: E402
+from costcutter import aws, paths  # noqa: E402
 from costcutter.reporter import EventWriter, Reporter  # noqa: E402
-from costcutter.store import EventStore  # noqa: E402
+from costcutter.store import EventStore, new_event  # noqa: E402
 
 RUN_CONFIG = {"test": True}
 
@@ -40,6 +42,48 @@ def store(db_path):
     store = EventStore(db_path)
     yield store
     store.close()
+
+
+@pytest.fixture
+def spine_db(tmp_path):
+    """An event log as the first CostCutter wrote it: version 1's tables, no user_version, and
+    one finished dry run that would delete one bucket. Returns (path, run id)."""
+    path, run_id = tmp_path / "spine" / "events.db", "spine123"
+    path.parent.mkdir()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.executescript(paths.shipped_file("schema/events.sql").read_text())
+    connection.execute("INSERT INTO runs VALUES (?, '2025-01-02T03:04:05+00:00', '123456789012', 1, ?, '0.1.0')",
+                       [run_id, json.dumps(RUN_CONFIG)])
+    bucket = ("us-east-1", "s3", "buckets")
+    events = [("run_started", None, None, None, None), ("cataloged", *bucket, "old-bucket"),
+              ("would_delete", *bucket, "old-bucket"), ("unit_completed", *bucket, None),
+              ("run_finished", None, None, None, None)]
+    connection.executemany(
+        "INSERT INTO events (run_id, at, kind, region, service, resource_type, resource_id, pid, host) "
+        "VALUES (?, '2025-01-02T03:04:06+00:00', ?, ?, ?, ?, ?, 1, 'spine')",
+        [(run_id, *event) for event in events])
+    connection.commit()
+    connection.close()
+    return path, run_id
+
+
+@pytest.fixture
+def damage():
+    """damage(db_path, run_id): give the run events enough for many pages, then overwrite the
+    cells of the events table's root page. The file still opens and its header and table
+    list read fine, but PRAGMA quick_check fails."""
+    def damage(db_path, run_id):
+        with EventStore(db_path) as store:
+            store.append([new_event(run_id, "cataloged", resource_id=f"bucket-{n}") for n in range(2000)])
+        connection = sqlite3.connect(db_path)
+        (root,), = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events'")
+        (page_size,), = connection.execute("PRAGMA page_size")
+        connection.close()
+        with open(db_path, "r+b") as file:
+            file.seek((root - 1) * page_size + page_size // 2)
+            file.write(b"\xff" * (page_size // 2))
+    return damage
 
 
 @pytest.fixture

@@ -4,15 +4,19 @@ processes the orchestrator starts reach it through AWS_ENDPOINT_URL."""
 import csv
 import io
 import json
+import logging
+import os
 import sqlite3
+import stat
+import subprocess
 
 import boto3
 import pytest
 from click.testing import CliRunner
 
-from costcutter import sandbox
+from costcutter import logs, paths, sandbox
 from costcutter.cli import cli
-from costcutter.store import EventStore
+from costcutter.store import SCHEMA_VERSION, EventStore
 
 SMALL = 1  # of every registered type
 
@@ -244,3 +248,136 @@ def test_a_locked_database_is_one_line_and_exit_2(seeded, db_path, monkeypatch):
         f"Error: the event log {db_path} is locked by another program; wait for it to finish, "
         "or pass --db to use another file"]
     assert event_count(db_path, run_id) == events_before
+
+
+def mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_event_log_the_diagnostic_log_and_their_folders_are_for_the_owner_only(sandbox_endpoint, tmp_path):
+    result = invoke("run", "--region", "us-east-1", "--service", "s3")  # the default places, under the XDG folders
+
+    assert result.exit_code == 0, result.output
+    made = [paths.default_database().parent, paths.default_log_dir()]
+    for folder in made:
+        assert [mode(folder), mode(folder.parent)] == [0o700, 0o700], folder
+    assert {path.name: mode(path) for folder in made for path in folder.iterdir()} == {
+        "costcutter.db": 0o600, "costcutter.log": 0o600}
+
+
+def test_the_diagnostic_log_is_rotated_into_backups_for_the_owner_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(logs, "MAX_BYTES", 300)
+    root = logging.getLogger()
+    saved = root.handlers, root.level
+    log_dir = tmp_path / "state" / "costcutter"
+    try:
+        logs.setup_main(log_dir, "INFO")
+        for n in range(20):
+            logging.getLogger("test").info("line %d of the diagnostic log", n)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers, root.level = saved
+
+    files = {path.name: mode(path) for path in log_dir.iterdir()}
+    assert len(files) == 1 + logs.BACKUPS
+    assert set(files.values()) == {0o600}
+    assert [mode(log_dir), mode(log_dir.parent)] == [0o700, 0o700]
+
+
+def one_line_error(result):
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: ") and "Error:" not in line[len("Error:"):]  # no exception name either
+    return line[len("Error: "):]
+
+
+@pytest.fixture
+def read_only():
+    """read_only(path): the file or folder cannot be written, even by root (chattr +i then)."""
+    immutable = []
+
+    def make(path):
+        os.chmod(path, 0o500 if path.is_dir() else 0o400)
+        if os.geteuid() == 0:
+            if subprocess.run(["chattr", "+i", path], capture_output=True).returncode != 0:
+                pytest.skip("as root, only chattr +i makes a file read-only, and it is not available here")
+            immutable.append(path)
+
+    yield make
+    for path in immutable:
+        subprocess.run(["chattr", "-i", path], check=True)
+        os.chmod(path, 0o700)
+
+
+@pytest.mark.parametrize("command", [["runs"], ["report"], ["report", "--csv", "-"]])
+def test_reading_commands_refuse_a_foreign_database_and_leave_it_byte_identical(tmp_path, command):
+    db = tmp_path / "someone-elses.db"
+    connection = sqlite3.connect(db)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    before = db.read_bytes()
+
+    assert one_line_error(invoke(*command, "--db", db)) == (
+        f"{db} is not a CostCutter event log (it has no runs and events tables); pass --db to use another file")
+    assert db.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["someone-elses.db"]
+
+
+def test_runs_and_report_read_a_spine_event_log_without_changing_it(spine_db):
+    path, run_id = spine_db
+    before = path.read_bytes()
+
+    listed = invoke("runs", "--db", path)
+    report = invoke("report", "--db", path, "--json")
+    exported = invoke("report", run_id, "--db", path, "--csv", "-")
+
+    assert listed.exit_code == report.exit_code == exported.exit_code == 0, listed.output + report.output
+    assert run_id in listed.output.splitlines()[2] and "finished" in listed.output
+    assert json.loads(report.output)["totals"]["would_delete"] == 1
+    assert len(list(csv.DictReader(io.StringIO(exported.output)))) == 5
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["runs"], ["report"], ["run", "--region", "us-east-1"]])
+def test_a_database_of_a_newer_costcutter_is_refused_in_one_line(sandbox_endpoint, db_path, command):
+    EventStore(db_path).close()
+    connection = sqlite3.connect(db_path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    before = db_path.read_bytes()
+
+    error = one_line_error(invoke(*command, "--db", db_path))
+
+    assert f"has schema version 99, newer than this CostCutter" in error
+    assert f"(up to {SCHEMA_VERSION}); upgrade CostCutter, or pass --db" in error
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_damaged_database_is_refused_by_run_before_anything_is_written(sandbox_endpoint, db_path, damage,
+                                                                         resume):
+    invoke(*run_args(db_path, "us-east-1"), "--service", "s3")
+    (run_id,) = run_ids(db_path)
+    damage(db_path, run_id)
+    before = db_path.read_bytes()
+
+    command = ["run", "--db", db_path, "--resume", run_id] if resume else run_args(db_path, "us-east-1")
+    error = one_line_error(invoke(*command))
+
+    assert error.startswith(f"the event log {db_path} is damaged (")
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("part", ["file", "folder"])
+def test_a_read_only_database_is_refused_by_run_in_one_line(sandbox_endpoint, tmp_path, read_only, part):
+    db = tmp_path / "logs" / "events.db"
+    invoke(*run_args(db, "us-east-1"), "--service", "s3")
+    before = db.read_bytes()
+    read_only(db if part == "file" else db.parent)
+
+    error = one_line_error(invoke(*run_args(db, "us-east-1"), "--service", "s3"))
+
+    assert str(db) in error and "writable" in error and "--db" in error
+    assert db.read_bytes() == before

@@ -7,6 +7,7 @@ not the event log, is the proof that nothing is deleted twice.
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -187,6 +188,36 @@ def test_a_crashed_region_process_is_recorded_and_retried(sandbox_with_recorder,
     crashes = [e for e in EventStore(db_path).events(run_id) if e["kind"] == "region_crashed"]
     assert crashes and "retrying the region" in crashes[0]["message"]
     assert_everything_deleted_once(made, recorder, db_path, run_id)
+
+
+def test_two_resumes_started_at_once_one_goes_on_the_other_is_refused(sandbox_with_recorder, db_path):
+    made, recorder = sandbox_with_recorder
+    process = start_real_run(db_path)
+    run_id = wait_for_deletions(db_path, at_least=5, process=process)
+    os.killpg(process.pid, signal.SIGKILL)  # its claim on the run stays behind, held by a dead process
+    process.wait()
+
+    resumes = [costcutter(db_path, "run", "--resume", run_id, "--yes") for _ in range(2)]
+    outputs = [resume.communicate(timeout=180)[0] for resume in resumes]
+
+    codes = [resume.returncode for resume in resumes]
+    assert sorted(codes) == [0, 2], outputs
+    going_on = resumes[codes.index(0)]
+    assert re.fullmatch(rf"Error: run {run_id} is being run by pid {going_on.pid} on host \S+ since [^;]+ UTC; .*",
+                        outputs[codes.index(2)].strip())
+    assert_everything_deleted_once(made, recorder, db_path, run_id)
+
+
+def test_a_run_going_on_cannot_be_resumed_by_another_process(sandbox_with_recorder, db_path):
+    process = start_real_run(db_path)
+    run_id = wait_for_deletions(db_path, at_least=1, process=process)
+
+    code, output = resume(db_path, run_id)
+
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert code == 2
+    assert output.startswith(f"Error: run {run_id} is being run by pid {process.pid} on host ")
 
 
 def _region_processes(parent_pid: int) -> list[int]:
