@@ -313,7 +313,7 @@ def runs(config_file, db):
 def services():
     """What CostCutter can clean: every resource type, its scope and what it depends on."""
     rows = [{"service": t.service, "resource_type": t.name, "scope": t.scope, "depends_on": ", ".join(t.dependencies),
-             "settings": ", ".join(t.settings), "summary": t.summary}
+             "settings": ", ".join(t.all_settings), "summary": t.summary}
             for t in sorted(registry.resource_types(), key=lambda t: t.service)]  # stable: keeps dependency order
     click.echo(format_table(rows, ["service", "resource_type", "scope", "depends_on", "settings", "summary"],
                             {"resource_type": "type", "depends_on": "depends on"}))

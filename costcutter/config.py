@@ -17,6 +17,7 @@ from costcutter import paths
 from costcutter.registry import service_names
 
 ENV_PREFIX = "COSTCUTTER_"
+TYPE_SETTINGS = ("remove_deletion_protection",)
 DEFAULTS_SOURCE = "built-in defaults"
 
 
@@ -34,6 +35,7 @@ class Settings:
     threads_per_subresource: int
     resource_types_at_once: int
     wait_timeout: int
+    remove_deletion_protection: bool
     aws_profile: str | None
     database: str | None
     log_dir: str | None
@@ -41,6 +43,10 @@ class Settings:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def type_settings(self) -> dict:
+        """The settings resource types read while cleaning (see `costcutter services`)."""
+        return {key: getattr(self, key) for key in TYPE_SETTINGS}
 
     def chosen_services(self) -> list[str]:
         chosen = service_names() if self.services == "all" else self.services

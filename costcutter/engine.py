@@ -28,6 +28,7 @@ from costcutter.reporter import Interrupted, Reporter
 log = logging.getLogger(__name__)
 
 STOPPED = "stopped"
+_PROTECTED = "protected"  # a deletion refused because of a protection: lift it, or skip
 FIRST_POLL_SECONDS = 1.0
 LONGEST_POLL_SECONDS = 15.0
 LONGEST_RETRY_SECONDS = 30.0
@@ -153,17 +154,39 @@ class _Teardown:
 
     def run(self, resumed_request: bool) -> str:
         *preparations, deletion = self.rtype.steps
-        finished = self.reporter.steps_done(self.rtype.service, self.rtype.name, self.resource.id)
-        for step in preparations:
-            if step.name in finished or not step.needed_for(self.resource):
-                continue
-            self.record(events.STEP_REQUESTED, message=step.name, durable=True)
-            outcome = self._call(step)
-            if outcome is not None:
+        self.finished = self.reporter.steps_done(self.rtype.service, self.rtype.name, self.resource.id)
+        protection = self.rtype.protection
+        prepare = [functools.partial(self._prepare, step) for step in preparations]
+        if protection and protection.is_on and protection.is_on(self.resource):
+            prepare.insert(0, self._lift_or_skip)
+        for preparation in prepare:
+            if (outcome := preparation()) is not None:
                 return outcome
+        outcome = self._delete(deletion, resumed_request)
+        if outcome == _PROTECTED:
+            outcome = self._lift_or_skip() or self._delete(deletion, resumed_request)
+        if outcome == _PROTECTED:  # lifted, and still refused
+            return self._failed(deletion, *self._protected_error)
+        return outcome
+
+    def _prepare(self, step: Step) -> str | None:
+        if step.name in self.finished or not step.needed_for(self.resource):
+            return None
+        self.record(events.STEP_REQUESTED, message=step.name, durable=True)
+        return self._call(step)
+
+    def _delete(self, deletion: Step, resumed_request: bool) -> str:
         # On disk before the call goes out, so a crash in between leaves a trace resume can settle.
         self.record(events.DELETE_REQUESTED, durable=True)
-        return self._call(deletion, resumed_request=resumed_request) or events.DELETED
+        return self._call(deletion, resumed_request=resumed_request)
+
+    def _lift_or_skip(self) -> str | None:
+        """Lift the protection where the settings allow it; otherwise keep the resource."""
+        protection = self.rtype.protection
+        if not self.target.settings.get(protection.setting):
+            return self.record(events.SKIPPED, message=f"protected ({protection.lift.name} would lift it); "
+                                                        f"set {protection.setting}: true to allow that")
+        return self._prepare(protection.lift)
 
     def _call(self, step: Step, resumed_request: bool = False) -> str | None:
         """Run a step; None when it is done and the teardown goes on, else the resource's outcome."""
@@ -175,6 +198,9 @@ class _Teardown:
             code = aws.error_code(error)
             if code in step.done_codes:
                 detail = f"already done ({code})"
+            elif is_deletion and self.rtype.protection and code in self.rtype.protection.codes:
+                self._protected_error = (code, aws.error_message(error))
+                return _PROTECTED
             elif code in self.rtype.gone_codes:
                 # Our own request may have deleted it even though its answer was lost (a reset,
                 # a 500 after AWS acted), or an earlier attempt of this run requested it.

@@ -87,6 +87,7 @@ class RegionJob:
     threads: int
     types_at_once: int
     wait_timeout: int
+    type_settings: dict
 
 
 @dataclasses.dataclass
@@ -141,7 +142,8 @@ def _jobs(run_id: str, units: list[Unit], settings: Settings) -> list[RegionJob]
     return [RegionJob(run_id=run_id, region=region, types=tuple(keys), regions=tuple(settings.regions),
                       regional_types=regional, db_path=str(settings.database_path), dry_run=settings.dry_run,
                       profile=settings.aws_profile, threads=settings.threads_per_subresource,
-                      types_at_once=settings.resource_types_at_once, wait_timeout=settings.wait_timeout)
+                      types_at_once=settings.resource_types_at_once, wait_timeout=settings.wait_timeout,
+                      type_settings=settings.type_settings())
             for region, keys in sorted(by_region.items(), key=lambda item: item[0] == GLOBAL_REGION)]
 
 
@@ -246,7 +248,7 @@ def sweep_region(job: RegionJob) -> None:
         writer = EventWriter(job.db_path)
         try:
             reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
-                                history=history, steps=steps, stop_event=_stop)
+                                history=history, steps=steps, settings=job.type_settings, stop_event=_stop)
             _RegionSweep(job, aws.make_session(job.profile), reporter, completed).run()
         finally:
             writer.close()

@@ -53,6 +53,17 @@ class Step:
 
 
 @dataclasses.dataclass(frozen=True)
+class Protection:
+    """Termination or deletion protection: lifted by the `lift` step when the setting named
+    `setting` allows it; otherwise the resource is skipped, with the reason. It shows in the
+    listing (`is_on`), or only as the deletion's error (`codes`)."""
+    setting: str
+    lift: Step
+    codes: frozenset[str] = frozenset()
+    is_on: Callable[[Resource], bool] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class ResourceType:
     service: str
     name: str                                        # plural, as in the function names: "instances"
@@ -66,7 +77,8 @@ class ResourceType:
     gone_codes: frozenset[str] = frozenset()         # error codes meaning "it is already gone"
     retry_codes: frozenset[str] = frozenset()        # conflicts that clear up (DependencyViolation), retried up to wait_timeout
     wait: Callable[..., Iterable[str]] | None = None  # (target, ids) -> those still being deleted: one call for many
-    settings: tuple[str, ...] = ()                   # config keys that change how it is cleaned
+    protection: Protection | None = None
+    settings: tuple[str, ...] = ()                   # config keys that change how it is cleaned (besides protection's)
     doc: str = ""                                    # the declaring module's docstring: doc=__doc__
 
     @property
@@ -76,6 +88,10 @@ class ResourceType:
     @property
     def dependencies(self) -> tuple[str, ...]:
         return tuple(dep if "." in dep else f"{self.service}.{dep}" for dep in self.depends_on)
+
+    @property
+    def all_settings(self) -> tuple[str, ...]:
+        return ((self.protection.setting,) if self.protection else ()) + self.settings
 
     @property
     def is_global(self) -> bool:

@@ -16,10 +16,12 @@ START, END = "<!-- types:start (scripts/update_readme.py) -->", "<!-- types:end 
 
 
 def types_table() -> str:
-    rows = ["| service | type | scope | depends on | how it is cleaned |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| service | type | scope | depends on | settings | how it is cleaned |",
+            "| --- | --- | --- | --- | --- | --- |"]
     for t in sorted(registry.resource_types(), key=lambda t: t.service):
         depends = ", ".join(f"`{dep}`" for dep in t.dependencies)
-        rows.append(f"| {t.service} | `{t.name}` | {t.scope} | {depends} | {t.summary} |")
+        settings = ", ".join(f"`{setting}`" for setting in t.all_settings)
+        rows.append(f"| {t.service} | `{t.name}` | {t.scope} | {depends} | {settings} | {t.summary} |")
     return "\n".join(rows)
 
 

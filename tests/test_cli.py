@@ -90,16 +90,18 @@ def test_real_run_needs_confirmation_without_a_terminal(seeded, db_path):
     assert sandbox.inventory("us-east-1") == before
 
 
-def test_a_failed_deletion_is_reported_and_exits_1(sandbox_endpoint, db_path):
+def test_a_protected_instance_is_skipped_and_what_it_holds_fails_with_exit_1(sandbox_endpoint, db_path):
     ec2 = boto3.client("ec2", region_name="us-east-1")
     protected = sandbox.seed("us-east-1", default_count=SMALL)["ec2.instances"][0]
     ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
     result = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
     assert result.exit_code == 1
     report = json.loads(invoke("report", "--db", db_path, "--json").output)
-    failed = [row for row in report["summary"] if row["outcome"] == "failed"]
-    assert {"region": "us-east-1", "service": "ec2", "resource_type": "instances", "outcome": "failed",
-            "count": 1} in failed
+    rows = {(row["resource_type"], row["outcome"]): row["count"] for row in report["summary"]}
+    assert rows[("instances", "skipped")] == 1
+    # Its root volume is still attached: until keeps propagate along dependencies, a failure.
+    assert rows[("volumes", "failed")] == 1
+    assert sandbox.inventory("us-east-1")["ec2.instances"] == [protected]
 
 
 def test_report_csv_has_one_row_per_event(seeded, db_path):

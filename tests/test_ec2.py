@@ -101,17 +101,32 @@ def test_terminating_many_instances_waits_with_one_describe_per_poll(session, ec
     assert len(polls[1]["Filters"][0]["Values"]) == 5
 
 
-def test_protected_instance_fails_and_the_others_are_terminated(session, ec2, reporter):
-    protected, other = launch(ec2, count=2)
+def protect(ec2, instance):
     # moto ignores DisableApiTermination in run_instances; the attribute can be set afterwards.
-    ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
+    ec2.modify_instance_attribute(InstanceId=instance, DisableApiTermination={"Value": True})
+
+
+def test_a_protected_instance_is_skipped_and_the_others_are_terminated(session, ec2, reporter):
+    protected, other = launch(ec2, count=2)
+    protect(ec2, protected)
     outcomes = instances.cleanup_instances(session, REGION, reporter, dry_run=False)
-    assert outcomes == {protected: "failed", other: "deleted"}
-    failed = only_event(reporter, "failed")
-    assert failed["resource_id"] == protected
-    assert failed["error_code"] == "OperationNotPermitted"
-    assert "disableApiTermination" in failed["message"]
+    assert outcomes == {protected: "skipped", other: "deleted"}
+    skipped = only_event(reporter, "skipped")
+    assert skipped["resource_id"] == protected
+    assert "set remove_deletion_protection: true" in skipped["message"]
+    assert not reporter.events("failed")
     assert remaining(ec2, "instances") == [protected]
+
+
+def test_a_protected_instance_is_unprotected_and_terminated_when_the_settings_allow(session, ec2, make_reporter):
+    [protected] = launch(ec2)
+    protect(ec2, protected)
+    reporter = make_reporter(REGION, settings={"remove_deletion_protection": True})
+    assert instances.cleanup_instances(session, REGION, reporter, dry_run=False) == {protected: "deleted"}
+    assert [(e["kind"], e["message"]) for e in reporter.events() if e["kind"] != "cataloged"] == [
+        ("delete_requested", None), ("step_requested", "disable_termination_protection"),
+        ("step_done", "disable_termination_protection"), ("delete_requested", None), ("deleted", None)]
+    assert remaining(ec2, "instances") == []
 
 
 # AMIs and snapshots

@@ -9,7 +9,7 @@ import botocore.exceptions
 import pytest
 
 from costcutter import aws, engine, events
-from costcutter.registry import Resource, ResourceType, Step
+from costcutter.registry import Protection, Resource, ResourceType, Step
 from costcutter.reporter import Interrupted
 from costcutter.services.ec2.volumes import VOLUMES, create_volume
 
@@ -245,3 +245,30 @@ class _Raw:
 
     def stream(self, **_):
         yield self.body
+
+
+def protected_widgets(cloud, shown_in_listing):
+    lift = Step("unprotect", cloud.unprotect)
+    is_on = (lambda w: cloud.widgets[w.id]["protected"]) if shown_in_listing else None
+    return cloud.resource_type(steps=(Step("delete", cloud.delete),), protection=Protection(
+        "remove_deletion_protection", lift, codes=frozenset({"WidgetProtected"}), is_on=is_on))
+
+
+@pytest.mark.parametrize("shown_in_listing", [True, False])
+def test_a_protection_the_settings_do_not_lift_is_a_skip_with_the_reason(session, make_reporter, shown_in_listing):
+    cloud = FakeCloud("a", "b", protected={"a"})
+    reporter = make_reporter(REGION)
+    outcomes = engine.cleanup_all(protected_widgets(cloud, shown_in_listing), session, REGION, reporter, dry_run=False)
+    assert outcomes == {"a": "skipped", "b": "deleted"}
+    assert "set remove_deletion_protection: true" in reporter.events("skipped")[0]["message"]
+    assert ("unprotect", "a") not in cloud.calls and "a" in cloud.widgets
+
+
+@pytest.mark.parametrize("shown_in_listing", [True, False])
+def test_a_protection_the_settings_allow_is_lifted_then_deleted(session, make_reporter, shown_in_listing):
+    cloud = FakeCloud("a", protected={"a"})
+    reporter = make_reporter(REGION, settings={"remove_deletion_protection": True})
+    outcomes = engine.cleanup_all(protected_widgets(cloud, shown_in_listing), session, REGION, reporter, dry_run=False)
+    assert outcomes == {"a": "deleted"}
+    expected = [("unprotect", "a"), ("delete", "a")]
+    assert cloud.calls == (expected if shown_in_listing else [("delete", "a")] + expected)

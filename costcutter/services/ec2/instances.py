@@ -1,7 +1,7 @@
 """EC2 instances: terminated, then waited for (one describe for all of them), so the volumes they free can be deleted next."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, pages, record
+from costcutter.registry import Protection, ResourceType, Step, deleted_by, pages, record
 from costcutter.services.ec2.amis import register_image
 
 # Terminated instances linger in listings for an hour; shutting-down ones are already going.
@@ -31,6 +31,10 @@ def _still_terminating(target, ids):
                 yield instance["InstanceId"]
 
 
+def _disable_termination_protection(target, instance):
+    target.client.modify_instance_attribute(InstanceId=instance.id, DisableApiTermination={"Value": False})
+
+
 def _seed(session, region, count):
     ec2 = session.client("ec2", region_name=region)
     image = register_image(ec2, "costcutter-seed-base")
@@ -40,8 +44,12 @@ def _seed(session, region, count):
 
 INSTANCES = ResourceType(
     service="ec2", name="instances", client="ec2", doc=__doc__, list=_list,
-    # A protected instance fails here with OperationNotPermitted, which is reported as is.
     steps=deleted_by("terminate_instances", "InstanceIds", in_list=True),
+    # Termination protection does not show in the listing: TerminateInstances refuses with
+    # OperationNotPermitted, and then it is lifted or the instance skipped, as the settings say.
+    protection=Protection("remove_deletion_protection", Step("disable_termination_protection",
+                                                             _disable_termination_protection),
+                          codes=frozenset({"OperationNotPermitted"})),
     wait=_still_terminating,
     gone_codes=frozenset({"InvalidInstanceID.NotFound"}),
     seed=_seed, missing_id="i-0123456789abcdef0",
