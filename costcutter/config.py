@@ -17,7 +17,8 @@ from costcutter import paths
 from costcutter.registry import service_names
 
 ENV_PREFIX = "COSTCUTTER_"
-TYPE_SETTINGS = ("remove_deletion_protection",)
+TYPE_SETTINGS = ("remove_deletion_protection", "rds_final_snapshot", "secrets_recovery_window_days",
+                 "kms_pending_window_days")
 DEFAULTS_SOURCE = "built-in defaults"
 
 
@@ -36,6 +37,9 @@ class Settings:
     resource_types_at_once: int
     wait_timeout: int
     remove_deletion_protection: bool
+    rds_final_snapshot: bool
+    secrets_recovery_window_days: int
+    kms_pending_window_days: int
     aws_profile: str | None
     database: str | None
     log_dir: str | None
@@ -86,6 +90,10 @@ class _Validator(cerberus.Validator):
 
     def _check_with_service_names(self, field, value):
         self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None, allow_all=False)
+
+    def _check_with_recovery_window(self, field, value):
+        if value != 0 and not 7 <= value <= 30:
+            self._error(field, f"must be 0 (no recovery) or 7 to 30 days, got {value!r}")
 
     def _check_all_or_list(self, field, value, known, what, examples, allow_all=True):
         if isinstance(value, str):

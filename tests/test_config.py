@@ -96,3 +96,12 @@ def test_the_cli_reports_config_mistakes_in_one_line_with_exit_2(args, message):
     assert len(result.output.strip().splitlines()) == 1
     assert result.output.startswith(message)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("days, allowed", [(0, True), (7, True), (30, True), (3, False), (31, False)])
+def test_the_secrets_recovery_window_is_0_or_7_to_30_days(days, allowed):
+    if allowed:
+        assert config.load(flags={"secrets_recovery_window_days": days}).secrets_recovery_window_days == days
+    else:
+        with pytest.raises(config.ConfigError, match=f"must be 0 .no recovery. or 7 to 30 days, got {days}"):
+            config.load(flags={"secrets_recovery_window_days": days})
