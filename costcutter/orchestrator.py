@@ -314,18 +314,15 @@ class _RegionSweep:
         return "clean"
 
     def _wait_for_other_regions(self, rtype: registry.ResourceType) -> bool:
-        """A global type waits until the regional types it depends on are finished in every
+        """A global type waits until the regional types it depends on are over in every
         region, as the log shows; False when the run is stopping first."""
         needed = {(region, dep) for dep in rtype.dependencies if dep in self.job.regional_types
                   for region in self.job.regions}
         if not needed:
             return True
-        with EventStore(self.job.db_path) as reader:
-            while True:
-                finished = {(region, f"{service}.{name}") for region in self.job.regions
-                            for service, name in reader.completed_units(self.job.run_id, region)}
-                if needed <= finished:
-                    return True
+        with EventStore(self.job.db_path, read_only=True) as reader:
+            while not needed <= reader.finished_units(self.job.run_id):
                 if self.reporter.stopping:
                     return False
                 time.sleep(_CROSS_REGION_POLL_SECONDS)
+        return True

@@ -286,6 +286,15 @@ class EventStore:
                            [run_id, region, events.UNIT_COMPLETED])
         return {(row["service"], row["resource_type"]) for row in rows}
 
+    def finished_units(self, run_id: str) -> set[tuple[str, str]]:
+        """(region, "service.type") of every unit that is over in this run: completed, or failed
+        as a whole (it could not even be listed). What a unit depending on it waits for."""
+        rows = self._query(
+            "SELECT DISTINCT region, service, resource_type FROM events WHERE run_id = ? "
+            "AND (kind = ? OR (kind = ? AND resource_id IS NULL AND resource_type IS NOT NULL))",
+            [run_id, events.UNIT_COMPLETED, events.FAILED])
+        return {(row["region"], f"{row['service']}.{row['resource_type']}") for row in rows}
+
     def completed_unit_count(self, run_id: str) -> int:
         rows = self._query("SELECT count(DISTINCT region || ' ' || service || ' ' || resource_type) AS n "
                            "FROM events WHERE run_id = ? AND kind = ?", [run_id, events.UNIT_COMPLETED])
