@@ -44,21 +44,15 @@ def store(db_path):
     store.close()
 
 
-@pytest.fixture
-def spine_db(tmp_path):
-    """An event log as the first CostCutter wrote it: version 1's tables, no user_version, and
-    one finished dry run that would delete one bucket. Returns (path, run id)."""
-    path, run_id = tmp_path / "spine" / "events.db", "spine123"
-    path.parent.mkdir()
+def write_spine_db(path, run_id, config, events, dry_run=True):
+    """An event log as the first CostCutter wrote it: version 1's tables, no user_version,
+    one run with `config` and `events` as (kind, region, service, type, resource id)."""
+    path.parent.mkdir(exist_ok=True)
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.executescript(paths.shipped_file("schema/events.sql").read_text())
-    connection.execute("INSERT INTO runs VALUES (?, '2025-01-02T03:04:05+00:00', '123456789012', 1, ?, '0.1.0')",
-                       [run_id, json.dumps(RUN_CONFIG)])
-    bucket = ("us-east-1", "s3", "buckets")
-    events = [("run_started", None, None, None, None), ("cataloged", *bucket, "old-bucket"),
-              ("would_delete", *bucket, "old-bucket"), ("unit_completed", *bucket, None),
-              ("run_finished", None, None, None, None)]
+    connection.execute("INSERT INTO runs VALUES (?, '2025-01-02T03:04:05+00:00', '123456789012', ?, ?, '0.1.0')",
+                       [run_id, int(dry_run), json.dumps(config)])
     connection.executemany(
         "INSERT INTO events (run_id, at, kind, region, service, resource_type, resource_id, pid, host) "
         "VALUES (?, '2025-01-02T03:04:06+00:00', ?, ?, ?, ?, ?, 1, 'spine')",
@@ -66,6 +60,16 @@ def spine_db(tmp_path):
     connection.commit()
     connection.close()
     return path, run_id
+
+
+@pytest.fixture
+def spine_db(tmp_path):
+    """A spine event log with one finished dry run that would delete one bucket. Returns (path, run id)."""
+    bucket = ("us-east-1", "s3", "buckets")
+    events = [("run_started", None, None, None, None), ("cataloged", *bucket, "old-bucket"),
+              ("would_delete", *bucket, "old-bucket"), ("unit_completed", *bucket, None),
+              ("run_finished", None, None, None, None)]
+    return write_spine_db(tmp_path / "spine" / "events.db", "spine123", RUN_CONFIG, events)
 
 
 @pytest.fixture
