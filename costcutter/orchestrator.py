@@ -26,8 +26,8 @@ from concurrent.futures.process import BrokenProcessPool
 from costcutter import aws, engine, events, logs, registry
 from costcutter.config import Settings
 from costcutter.registry import GLOBAL_REGION
-from costcutter.reporter import EventWriter, Interrupted, Reporter
-from costcutter.store import EventStore
+from costcutter.reporter import Interrupted, Reporter
+from costcutter.store import EventStore, EventWriter
 
 log = logging.getLogger(__name__)
 

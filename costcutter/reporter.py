@@ -1,78 +1,12 @@
-"""How handlers record what they do: every call becomes an event in the log.
-
-Each process has one EventWriter: a thread with its own connection that appends whatever
-events are waiting in one transaction (a group commit), so many threads can record at
-once without the log becoming the bottleneck. A caller that must know its event is on
-disk before it goes on (before a deletion is sent) waits for that commit.
-"""
+"""How the engine records what it does, for one run in one region: every step becomes an
+event in the log, through the process's EventWriter (costcutter/store.py)."""
 
 import logging
-import queue
-import threading
 
 from costcutter import events
-from costcutter.store import EventStore, StoreError, new_event
+from costcutter.store import EventWriter, new_event
 
 log = logging.getLogger(__name__)
-
-MAX_BATCH = 1000
-
-
-class EventWriter:
-    def __init__(self, db_path):
-        self._queue: queue.Queue = queue.Queue()
-        self._error: Exception | None = None
-        self._store = EventStore(db_path)
-        self._thread = threading.Thread(target=self._write_forever, name="event-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, event: dict, durable: bool = False) -> None:
-        """Queue an event; with durable=True, return only once it is committed."""
-        self._raise_if_broken()
-        committed = threading.Event() if durable else None
-        self._queue.put((event, committed))
-        if committed is not None:
-            committed.wait()
-            self._raise_if_broken()
-
-    def flush(self) -> None:
-        committed = threading.Event()
-        self._queue.put((None, committed))
-        committed.wait()
-        self._raise_if_broken()
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        self._store.close()
-        self._raise_if_broken()
-
-    def _raise_if_broken(self):
-        if self._error is not None:
-            raise StoreError(str(self._error))
-
-    def _write_forever(self):
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            closing = None in batch
-            items = [item for item in batch if item is not None]
-            rows = [event for event, _ in items if event is not None]
-            if rows and self._error is None:
-                try:
-                    self._store.append(rows)
-                except Exception as error:  # keep the waiters from hanging; they re-raise it
-                    log.error("cannot write %d events: %s", len(rows), error)
-                    self._error = error
-            for _, committed in items:
-                if committed is not None:
-                    committed.set()
-            if closing:
-                return
 
 
 class Interrupted(Exception):

@@ -13,8 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from costcutter.reporter import EventWriter
-from costcutter.store import EventStore, new_event
+from costcutter.store import EventStore, EventWriter, new_event
 
 
 def _write_grouped(db_path, run_id, threads, per_thread):

@@ -17,8 +17,8 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from costcutter import aws, paths  # noqa: E402
-from costcutter.reporter import EventWriter, Reporter  # noqa: E402
-from costcutter.store import EventStore, new_event  # noqa: E402
+from costcutter.reporter import Reporter  # noqa: E402
+from costcutter.store import EventStore, EventWriter, new_event  # noqa: E402
 
 RUN_CONFIG = {"test": True}
 

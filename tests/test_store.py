@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from costcutter import paths, store as store_module
-from costcutter.reporter import EventWriter
-from costcutter.store import HOST, LEASE_TIMEOUT_SECONDS, SCHEMA_VERSION, EventStore, StoreError, new_event
+from costcutter.store import (HOST, LEASE_TIMEOUT_SECONDS, SCHEMA_VERSION, EventStore, EventWriter, StoreError,
+                              new_event)
 
 PROCESSES = 4
 THREADS_PER_PROCESS = 3
