@@ -1,12 +1,15 @@
 """Sessions and clients, configured once: retries, connection pools, errors worth naming."""
 
 import contextlib
+import functools
 import threading
 import weakref
 
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
+import botocore.regions
 
 # Throttling and transient errors are retried by botocore itself, with client-side rate
 # limiting in adaptive mode, so no handler retries by hand.
@@ -28,10 +31,25 @@ _clients_lock = threading.Lock()
 
 
 def make_session(profile: str | None) -> boto3.Session:
+    """A session for aws_profile, else the default chain; botocore reads the profile (from
+    aws_profile or AWS_PROFILE) as soon as the session is made."""
     try:
         return boto3.Session(profile_name=profile)
-    except botocore.exceptions.ProfileNotFound:
-        raise AwsSetupError(f"AWS profile {profile!r} is not configured; check aws_profile or run `aws configure --profile {profile}`") from None
+    except botocore.exceptions.ProfileNotFound as error:
+        name = error.kwargs["profile"]
+        raise AwsSetupError(f"AWS profile {name!r} is not configured; check AWS_PROFILE and aws_profile, "
+                            f"or run `aws configure --profile {name}`") from None
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows of, in every partition (aws, aws-cn, aws-us-gov, ...).
+
+    Read from botocore's endpoint data, not through a session: checking a region name must
+    not depend on the profile or credentials."""
+    resolver = botocore.regions.EndpointResolver(botocore.loaders.create_loader().load_data("endpoints"))
+    return frozenset(region for partition in resolver.get_available_partitions()
+                     for region in resolver.get_available_endpoints("ec2", partition))
 
 
 def client(session: boto3.Session, service: str, region: str, pool_size: int = 16):

@@ -9,11 +9,10 @@ import functools
 import os
 from pathlib import Path
 
-import boto3
 import cerberus
 import yaml
 
-from costcutter import paths
+from costcutter import aws, paths
 from costcutter.registry import service_names
 
 ENV_PREFIX = "COSTCUTTER_"
@@ -55,24 +54,13 @@ class Settings:
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows of, in every partition (aws, aws-cn, aws-us-gov, ...)."""
-    session = boto3.session.Session()
-    return frozenset(
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    )
-
-
-@functools.cache
 def _schema() -> dict:
     return yaml.safe_load(paths.shipped_file("schema/config.yaml").read_text())
 
 
 class _Validator(cerberus.Validator):
     def _check_with_regions(self, field, value):
-        self._check_all_or_list(field, value, known_regions(), "a known AWS region", "us-east-1, eu-west-1")
+        self._check_all_or_list(field, value, aws.known_regions(), "a known AWS region", "us-east-1, eu-west-1")
 
     def _check_with_services(self, field, value):
         self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None)

@@ -4,13 +4,17 @@ processes the orchestrator starts reach it through AWS_ENDPOINT_URL."""
 import csv
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 
 import boto3
 import pytest
 from click.testing import CliRunner
 
-from costcutter import sandbox
+from costcutter import aws, sandbox
 from costcutter.cli import cli
 from costcutter.store import EventStore
 
@@ -253,3 +257,27 @@ def test_a_locked_database_is_one_line_and_exit_2(seeded, db_path, monkeypatch):
         f"Error: the event log {db_path} is locked by another program; wait for it to finish, "
         "or pass --db to use another file"]
     assert event_count(db_path, run_id) == events_before
+
+
+# Exit codes and messages the README promises
+
+def costcutter(*args, **environment):
+    """The command in a process of its own, as a person runs it (nothing cached from other tests)."""
+    return subprocess.run([sys.executable, "-m", "costcutter", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **environment}, timeout=120)
+
+
+def test_an_unknown_aws_profile_is_one_line_and_exit_2(sandbox_endpoint, db_path):
+    for args in (["--region", "us-east-1"], []):
+        result = costcutter("run", "--db", db_path, *args, AWS_PROFILE="nope")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            "Error: AWS profile 'nope' is not configured; check AWS_PROFILE and aws_profile, "
+            "or run `aws configure --profile nope`"]
+    assert run_ids(db_path) == []
+
+
+def test_commands_that_need_no_aws_work_with_an_unknown_profile(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    result = costcutter("report", "--db", db_path, AWS_PROFILE="nope")
+    assert result.returncode == 0, result.stderr
