@@ -14,6 +14,10 @@ import botocore.regions
 # Throttling and transient errors are retried by botocore itself, with client-side rate
 # limiting in adaptive mode, so no handler retries by hand.
 RETRIES = {"mode": "adaptive", "max_attempts": 10}
+# Both retry modes also retry a refused connection, with backoff: ten attempts take the
+# better part of a minute. The identity check at the start is the one call that decides
+# whether AWS can be reached at all, so it gets one retry and a short connect timeout.
+IDENTITY_CHECK = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5)
 HOME_REGION = "us-east-1"  # where account-wide calls (STS, DescribeRegions) go without a profile region
 
 CREDENTIAL_ERROR_CODES = {
@@ -93,7 +97,8 @@ def home_region(session: boto3.Session) -> str:
 def account_id(session: boto3.Session) -> str:
     """The account the credentials belong to; raises AwsSetupError when there are none that work."""
     try:
-        return client(session, "sts", home_region(session)).get_caller_identity()["Account"]
+        sts = session.client("sts", region_name=home_region(session), config=IDENTITY_CHECK)
+        return sts.get_caller_identity()["Account"]
     except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
         raise AwsSetupError("no AWS credentials found; set AWS_PROFILE (or aws_profile), or "
                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
@@ -101,7 +106,7 @@ def account_id(session: boto3.Session) -> str:
         if error_code(error) in CREDENTIAL_ERROR_CODES:
             raise AwsSetupError(f"AWS rejected the credentials ({error_code(error)}); refresh them or pick another profile") from None
         raise
-    except botocore.exceptions.EndpointConnectionError as error:
+    except botocore.exceptions.ConnectionError as error:  # refused, timed out, or a proxy in the way
         raise AwsSetupError(f"cannot reach AWS ({error}); check the network or AWS_ENDPOINT_URL") from None
 
 

@@ -281,3 +281,15 @@ def test_commands_that_need_no_aws_work_with_an_unknown_profile(seeded, db_path)
     invoke(*run_args(db_path, "us-east-1"))
     result = costcutter("report", "--db", db_path, AWS_PROFILE="nope")
     assert result.returncode == 0, result.stderr
+
+
+def test_an_endpoint_that_refuses_connections_fails_fast(db_path, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    started = time.monotonic()
+    result = invoke("run", "--db", db_path, "--region", "us-east-1")
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        'Error: cannot reach AWS (Could not connect to the endpoint URL: "http://127.0.0.1:9/"); '
+        "check the network or AWS_ENDPOINT_URL"]
+    assert run_ids(db_path) == []
