@@ -112,4 +112,4 @@ def account_id(session: boto3.Session) -> str:
 
 def enabled_regions(session: boto3.Session) -> list[str]:
     ec2 = client(session, "ec2", home_region(session))
-    return sorted(r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"])
+    return sorted({r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]})

@@ -84,8 +84,8 @@ def cli():
 @friendly_errors
 def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
-    selection = {"regions": _listed(regions), "services": _listed(services),
-                 "excluded_services": _listed(excluded, allow_all=False), "dry_run": dry_run}
+    selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
+                 "dry_run": dry_run}
     if resume_id and any(value is not None for value in selection.values()):
         raise UsageProblem("--resume continues a run with the configuration it started with; "
                            "drop --region, --service, --exclude-service and --dry-run")
@@ -96,11 +96,13 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     raise SystemExit(code)
 
 
-def _listed(values, allow_all=True):
-    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
-    if not items:
+def _listed(values: tuple[str, ...]) -> str | None:
+    """A repeatable flag as one comma-separated text, read by config like a COSTCUTTER_*
+    variable; None when the flag is absent. A blank value (an empty shell variable) makes it
+    blank, which config refuses: it must never be taken for no flag, that is for `all`."""
+    if not values:
         return None
-    return "all" if allow_all and items == ["all"] else items
+    return "" if any(not value.strip() for value in values) else ",".join(values)
 
 
 def _start(store: EventStore, settings: Settings, yes: bool) -> int:

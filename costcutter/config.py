@@ -59,6 +59,15 @@ def _schema() -> dict:
 
 
 class _Validator(cerberus.Validator):
+    def _normalize_coerce_name_list(self, value):
+        """Text is a comma-separated list, as in COSTCUTTER_REGIONS and --region, except `all`
+        alone; a name given twice counts once. Blank text stays blank, to be refused: an empty
+        shell variable must never widen a sweep to every region."""
+        if isinstance(value, str):
+            names = _unique([name.strip() for name in value.split(",") if name.strip()])
+            return "" if not names else "all" if names == ["all"] else names
+        return _unique(value) if isinstance(value, list) else value
+
     def _check_with_regions(self, field, value):
         self._check_all_or_list(field, value, aws.known_regions(), "a known AWS region", "us-east-1, eu-west-1")
 
@@ -69,18 +78,27 @@ class _Validator(cerberus.Validator):
         self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None, allow_all=False)
 
     def _check_all_or_list(self, field, value, known, what, examples, allow_all=True):
-        if isinstance(value, str):
-            if allow_all and value == "all":
-                return
-            value = [value]
         allowed = "'all' or " if allow_all else ""
         allowed += f"names like {examples}" if examples else "one of " + ", ".join(sorted(known))
-        if not value and allow_all:
+        # An empty list is only ever meant in a file (`excluded_services: []`); blank text is a mistake.
+        if value == "" or (value == [] and allow_all):
             self._error(field, f"is empty; use {allowed}")
-        for item in value:
+            return
+        if allow_all and value == "all":
+            return
+        for item in [value] if isinstance(value, str) else value:
             if not isinstance(item, str) or item not in known:
                 self._error(field, f"{item!r} is not {what}; use {allowed}")
                 return
+
+
+def _unique(items: list) -> list:
+    """The items in their order, each once (YAML may hand over unhashable ones)."""
+    unique = []
+    for item in items:
+        if item not in unique:
+            unique.append(item)
+    return unique
 
 
 def load(config_file: str | os.PathLike | None = None, flags: dict | None = None,
@@ -121,7 +139,7 @@ def _first_error(validator, values: dict, source: dict) -> str:
         return f"unknown config key {key!r} (from {where}); allowed keys: {allowed}"
     if message == "required field":
         message = "is missing"
-    elif key in values and repr(values[key]) not in message and not message.startswith("'"):
+    elif key in values and repr(values[key]) not in message and not message.startswith(("'", "is empty")):
         message = f"{message}, got {values[key]!r}"
     return f"config key {key!r} (from {where}): {message}"
 
@@ -184,10 +202,7 @@ def _parse_env_value(variable: str, raw: str, rule: dict):
         except ValueError:
             raise ConfigError(f"{variable}={raw!r} is not a whole number") from None
     if "list" in types:
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        if "string" in types and items == ["all"]:
-            return "all"
-        return items
+        return text  # a comma-separated list, split (and checked for blanks) by the schema's coerce rule
     if rule.get("nullable") and text == "":
         return None
     return text

@@ -259,6 +259,29 @@ def test_a_locked_database_is_one_line_and_exit_2(seeded, db_path, monkeypatch):
     assert event_count(db_path, run_id) == events_before
 
 
+def test_a_region_named_twice_is_swept_once(sandbox_endpoint, db_path):
+    result = invoke("run", "--db", db_path, "--region", "eu-west-1", "--region", "eu-west-1,eu-west-1",
+                    "--service", "s3", "--service", "s3")
+    assert result.exit_code == 0, result.output
+    (run_id,) = run_ids(db_path)
+    with EventStore(db_path) as store:
+        config = store.run(run_id)["config"]
+        started = [(e["region"], e["resource_type"]) for e in store.events(run_id) if e["kind"] == "unit_started"]
+    assert (config["regions"], config["services"]) == (["eu-west-1"], ["s3"])
+    assert started == [("eu-west-1", "buckets")]
+    assert "of 1 services in 1 regions" in result.output
+
+
+def test_the_regions_resolved_from_all_are_deduplicated(sandbox_endpoint):
+    from botocore.stub import Stubber
+    session = aws.make_session(None)
+    ec2 = aws.client(session, "ec2", "us-east-1")
+    with Stubber(ec2) as stub:
+        stub.add_response("describe_regions", {"Regions": [{"RegionName": name} for name in
+                                                           ("us-east-1", "eu-west-1", "us-east-1")]})
+        assert aws.enabled_regions(session) == ["eu-west-1", "us-east-1"]
+
+
 # Exit codes and messages the README promises
 
 def costcutter(*args, **environment):

@@ -50,13 +50,27 @@ def test_environment_values_are_parsed_by_type():
     assert settings.chosen_services() == ["ec2"]
 
 
+REGIONS_HINT = "use 'all' or names like us-east-1, eu-west-1"
+SERVICES_HINT = "use 'all' or one of ec2, s3"
+
+
 @pytest.mark.parametrize("yaml_text, message", [
-    ("regoins: all\n", "unknown config key 'regoins' (from {file}); allowed keys: dry_run, regions"),
+    ("regoins: all\n", "unknown config key 'regoins' (from {file}); allowed keys: dry_run, regions, services, "
+                       "excluded_services, max_processes, threads_per_subresource, wait_timeout, aws_profile, "
+                       "database, log_dir, log_level"),
     ("max_processes: four\n", "config key 'max_processes' (from {file}): must be of integer type, got 'four'"),
     ("max_processes: 0\n", "config key 'max_processes' (from {file}): min value is 1, got 0"),
-    ("regions: [us-east-1, mars-north-1]\n", "config key 'regions' (from {file}): 'mars-north-1' is not a known AWS region"),
-    ("services: [ec2, lambada]\n", "config key 'services' (from {file}): 'lambada' is not a service CostCutter can clean"),
-    ("log_level: LOUD\n", "config key 'log_level' (from {file}): unallowed value LOUD"),
+    ("regions: [us-east-1, mars-north-1]\n",
+     f"config key 'regions' (from {{file}}): 'mars-north-1' is not a known AWS region; {REGIONS_HINT}"),
+    ("services: [ec2, lambada]\n",
+     f"config key 'services' (from {{file}}): 'lambada' is not a service CostCutter can clean; {SERVICES_HINT}"),
+    # an empty list is never taken for `all`
+    ("regions: []\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
+    ("regions: ''\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
+    ("regions: ' , '\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
+    ("services: []\n", f"config key 'services' (from {{file}}): is empty; {SERVICES_HINT}"),
+    ("excluded_services: ''\n", "config key 'excluded_services' (from {file}): is empty; use one of ec2, s3"),
+    ("log_level: LOUD\n", "config key 'log_level' (from {file}): unallowed value LOUD, got 'LOUD'"),
     ("regions: [us-east-1\n", "config file {file} is not valid YAML at line 2; fix its syntax"),
     ("- just\n- a list\n", "config file {file} must be a mapping of keys to values, not a list"),
 ])
@@ -64,7 +78,7 @@ def test_config_file_mistakes(tmp_path, yaml_text, message):
     file = write(tmp_path / "bad.yaml", yaml_text)
     with pytest.raises(config.ConfigError) as error:
         config.load(file)
-    assert str(error.value).startswith(message.format(file=file))
+    assert str(error.value) == message.format(file=file)
 
 
 @pytest.mark.parametrize("environ, message", [
@@ -96,3 +110,61 @@ def test_the_cli_reports_config_mistakes_in_one_line_with_exit_2(args, message):
     assert len(result.output.strip().splitlines()) == 1
     assert result.output.startswith(message)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"COSTCUTTER_REGIONS": ""}, f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}"),
+    ({"COSTCUTTER_REGIONS": "  "}, f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}"),
+    ({"COSTCUTTER_REGIONS": ","}, f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}"),
+    ({"COSTCUTTER_SERVICES": ""}, f"config key 'services' (from COSTCUTTER_SERVICES): is empty; {SERVICES_HINT}"),
+    ({"COSTCUTTER_EXCLUDED_SERVICES": ""},
+     "config key 'excluded_services' (from COSTCUTTER_EXCLUDED_SERVICES): is empty; use one of ec2, s3"),
+])
+def test_an_empty_list_in_the_environment_is_an_error_not_all(environ, message):
+    with pytest.raises(config.ConfigError) as error:
+        config.load(environ=environ)
+    assert str(error.value) == message
+
+
+def test_an_empty_exclusion_list_in_a_file_excludes_nothing(tmp_path):
+    file = write(tmp_path / "c.yaml", "excluded_services: []\n")
+    assert config.load(file).chosen_services() == ["ec2", "s3"]
+
+
+def test_lists_are_deduplicated_in_order_in_every_layer(tmp_path):
+    file = write(tmp_path / "c.yaml", "regions: [eu-west-1, us-east-1, eu-west-1]\nservices: [s3, ec2, s3]\n"
+                                      "excluded_services: [ec2, ec2]\n")
+    settings = config.load(file)
+    assert settings.regions == ["eu-west-1", "us-east-1"]
+    assert settings.services == ["s3", "ec2"]
+    assert settings.excluded_services == ["ec2"]
+    from_environment = config.load(environ={"COSTCUTTER_REGIONS": "us-west-2,eu-west-1, us-west-2",
+                                            "COSTCUTTER_SERVICES": "ec2,ec2"})
+    assert from_environment.regions == ["us-west-2", "eu-west-1"]
+    assert from_environment.services == ["ec2"]
+    from_flags = config.load(flags={"regions": "eu-west-1,eu-west-1,us-east-1,eu-west-1"})
+    assert from_flags.regions == ["eu-west-1", "us-east-1"]
+
+
+def test_a_single_region_written_as_text_in_a_file_is_a_list_of_one(tmp_path):
+    file = write(tmp_path / "c.yaml", "regions: eu-west-1\nservices: 'ec2, s3'\nexcluded_services: s3\n")
+    settings = config.load(file)
+    assert settings.regions == ["eu-west-1"]
+    assert settings.chosen_services() == ["ec2"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--region", ""], f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
+    (["--region", " "], f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
+    (["--region", "us-east-1", "--region", ""],
+     f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
+    (["--region", "us-east-1", "--service", ""],
+     f"Error: config key 'services' (from command line): is empty; {SERVICES_HINT}"),
+    (["--region", "us-east-1", "--exclude-service", ""],
+     "Error: config key 'excluded_services' (from command line): is empty; use one of ec2, s3"),
+])
+def test_an_empty_flag_is_an_error_not_all(sandbox_endpoint, db_path, args, message):
+    result = CliRunner().invoke(cli, ["run", "--db", str(db_path), "--no-dry-run", "--yes", *args])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [message]
+    assert not db_path.exists()  # no run was started
