@@ -59,6 +59,10 @@ def _schema() -> dict:
 
 
 class _Validator(cerberus.Validator):
+    # bool is an int in Python: without this, `max_processes: true` would be taken for 1.
+    types_mapping = {**cerberus.Validator.types_mapping,
+                     "integer": cerberus.TypeDefinition("integer", (int,), (bool,))}
+
     def _normalize_coerce_name_list(self, value):
         """Text is a comma-separated list, as in COSTCUTTER_REGIONS and --region, except `all`
         alone; a name given twice counts once. Blank text stays blank, to be refused: an empty

@@ -60,6 +60,11 @@ SERVICES_HINT = "use 'all' or one of ec2, s3"
                        "database, log_dir, log_level"),
     ("max_processes: four\n", "config key 'max_processes' (from {file}): must be of integer type, got 'four'"),
     ("max_processes: 0\n", "config key 'max_processes' (from {file}): min value is 1, got 0"),
+    # bool is an int in Python; a boolean must not pass for 1
+    ("max_processes: true\n", "config key 'max_processes' (from {file}): must be of integer type, got True"),
+    ("threads_per_subresource: true\n",
+     "config key 'threads_per_subresource' (from {file}): must be of integer type, got True"),
+    ("wait_timeout: false\n", "config key 'wait_timeout' (from {file}): must be of integer type, got False"),
     ("regions: [us-east-1, mars-north-1]\n",
      f"config key 'regions' (from {{file}}): 'mars-north-1' is not a known AWS region; {REGIONS_HINT}"),
     ("services: [ec2, lambada]\n",
