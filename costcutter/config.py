@@ -36,9 +36,14 @@ class Settings:
     database: str | None
     log_dir: str | None
     log_level: str
+    # Where each key's value came from, for errors found after validation; not part of a run's configuration.
+    sources: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {key: value for key, value in dataclasses.asdict(self).items() if key != "sources"}
+
+    def problem(self, key: str, message: str) -> "ConfigError":
+        return ConfigError(_key_problem(key, self.sources.get(key, "configuration"), message))
 
     def chosen_services(self) -> list[str]:
         chosen = service_names() if self.services == "all" else self.services
@@ -129,7 +134,13 @@ def validate(values: dict, source: dict | None = None) -> Settings:
     validator = _Validator(_schema())
     if not validator.validate(values):
         raise ConfigError(_first_error(validator, values, source))
-    return Settings(**validator.document)
+    settings = Settings(**validator.document, sources=source)
+    if not settings.chosen_services():
+        raise settings.problem("excluded_services", (
+            f"{settings.excluded_services!r} excludes every service chosen by 'services' ({settings.services!r}, "
+            f"from {source.get('services', 'configuration')}), so there is nothing to sweep; exclude fewer services, "
+            "or choose others"))
+    return settings
 
 
 def _first_error(validator, values: dict, source: dict) -> str:
@@ -145,6 +156,10 @@ def _first_error(validator, values: dict, source: dict) -> str:
         message = "is missing"
     elif key in values and repr(values[key]) not in message and not message.startswith(("'", "is empty")):
         message = f"{message}, got {values[key]!r}"
+    return _key_problem(key, where, message)
+
+
+def _key_problem(key: str, where: str, message: str) -> str:
     return f"config key {key!r} (from {where}): {message}"
 
 

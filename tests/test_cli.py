@@ -282,6 +282,15 @@ def test_the_regions_resolved_from_all_are_deduplicated(sandbox_endpoint):
         assert aws.enabled_regions(session) == ["eu-west-1", "us-east-1"]
 
 
+def test_excluding_every_chosen_service_is_refused_before_a_run_is_recorded(sandbox_endpoint, db_path):
+    result = invoke("run", "--db", db_path, "--region", "us-east-1", "--service", "ec2", "--exclude-service", "ec2")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Error: config key 'excluded_services' (from command line): ['ec2'] excludes every service chosen by "
+        "'services' (['ec2'], from command line), so there is nothing to sweep; exclude fewer services, or choose others"]
+    assert not db_path.exists()
+
+
 # Exit codes and messages the README promises
 
 def costcutter(*args, **environment):

@@ -158,6 +158,16 @@ def test_a_single_region_written_as_text_in_a_file_is_a_list_of_one(tmp_path):
     assert settings.chosen_services() == ["ec2"]
 
 
+def test_excluding_every_chosen_service_is_an_error(tmp_path):
+    file = write(tmp_path / "c.yaml", "services: [ec2]\n")
+    with pytest.raises(config.ConfigError) as error:
+        config.load(file, environ={"COSTCUTTER_EXCLUDED_SERVICES": "ec2"})
+    assert str(error.value) == (
+        "config key 'excluded_services' (from COSTCUTTER_EXCLUDED_SERVICES): ['ec2'] excludes every service "
+        f"chosen by 'services' (['ec2'], from {file}), so there is nothing to sweep; exclude fewer services, "
+        "or choose others")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--region", ""], f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
     (["--region", " "], f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
