@@ -284,21 +284,40 @@ def _pivot(summary: list[dict]) -> tuple[list[dict], list[str]]:
     return list(rows.values()), outcomes
 
 
+# A text cell starting with one of these is run as a formula by spreadsheets (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _export_csv(store: EventStore, run_id: str, path: str) -> None:
     columns = [column.name for column in store.db["events"].columns]
-    output = sys.stdout if path == "-" else open(path, "w", newline="")
+    output = sys.stdout if path == "-" else _open_private(path)
     try:
         writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         count = 0
         for row in store.events(run_id):
-            writer.writerow(row)
+            writer.writerow({column: _as_text_cell(value) for column, value in row.items()})
             count += 1
     finally:
         if output is not sys.stdout:
             output.close()
     if path != "-":
         click.echo(f"Wrote {count} events of run {run_id} to {path}.")
+
+
+def _open_private(path: str):
+    """Open for writing; a new file is readable by its owner only (resource names and errors
+    describe the account), while an existing one keeps its mode."""
+    try:
+        return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", newline="")
+    except OSError as error:
+        raise UsageProblem(f"cannot write the CSV export to {path}: {error.strerror}; pass --csv a file path "
+                           "you can write, or - for standard output") from None
+
+
+def _as_text_cell(value):
+    """Text a spreadsheet would take for a formula gets a leading quote, so it shows as text."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 @cli.command()

