@@ -352,8 +352,16 @@ def _open_existing_store(config_file, db) -> EventStore:
 
 
 def _setup_logging(settings: Settings) -> None:
-    if logs.setup_main(settings.log_path, settings.log_level) is None:
-        click.echo(f"Warning: cannot write the diagnostic log in {settings.log_path}; going on without it.", err=True)
+    """A log_dir that was asked for must work; the default one is only worth a warning."""
+    try:
+        logs.setup_main(settings.log_path, settings.log_level)
+    except OSError as error:
+        if settings.log_dir is not None:
+            raise settings.problem("log_dir", f"cannot write the diagnostic log in {settings.log_path} "
+                                              f"({error.strerror}); use a folder you can write, or leave log_dir "
+                                              "unset for the default") from None
+        click.echo(f"Warning: cannot write the diagnostic log in {settings.log_path} ({error.strerror}); "
+                   "going on without it.", err=True)
 
 
 # demo

@@ -20,16 +20,13 @@ def _quiet_libraries():
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def setup_main(log_dir: Path, level: str) -> Path | None:
-    """Log to the rotating file; returns its path, or None when the folder is unusable."""
+def setup_main(log_dir: Path, level: str) -> Path:
+    """Log to the rotating file; returns its path. Raises OSError when the folder is unusable."""
     root = logging.getLogger()
     root.setLevel(level)
     _quiet_libraries()
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS)
-    except OSError:
-        return None
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.handlers = [handler]
     return log_dir / LOG_FILE

@@ -379,6 +379,28 @@ def test_commands_that_need_no_aws_work_with_an_unknown_profile(seeded, db_path)
     assert result.returncode == 0, result.stderr
 
 
+def test_an_unusable_log_dir_that_was_asked_for_is_one_line_and_exit_2(sandbox_endpoint, db_path, tmp_path):
+    (tmp_path / "file").write_text("")
+    log_dir = tmp_path / "file" / "logs"
+    result = costcutter("run", "--db", db_path, "--region", "us-east-1", COSTCUTTER_LOG_DIR=str(log_dir))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Error: config key 'log_dir' (from COSTCUTTER_LOG_DIR): cannot write the diagnostic log in {log_dir} "
+        "(Not a directory); use a folder you can write, or leave log_dir unset for the default"]
+    assert not db_path.exists()
+
+
+def test_an_unusable_default_log_dir_is_a_warning(sandbox_endpoint, db_path, tmp_path):
+    (tmp_path / "file").write_text("")
+    result = costcutter("run", "--db", db_path, "--region", "us-east-1", "--service", "s3",
+                        XDG_STATE_HOME=str(tmp_path / "file"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Warning: cannot write the diagnostic log in {tmp_path / 'file' / 'costcutter'} (Not a directory); "
+        "going on without it."]
+    assert len(run_ids(db_path)) == 1
+
+
 def test_an_endpoint_that_refuses_connections_fails_fast(db_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
     started = time.monotonic()
