@@ -1,16 +1,23 @@
 """Sessions and clients, configured once: retries, connection pools, errors worth naming."""
 
 import contextlib
+import functools
 import threading
 import weakref
 
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
+import botocore.regions
 
 # Throttling and transient errors are retried by botocore itself, with client-side rate
 # limiting in adaptive mode, so no handler retries by hand.
 RETRIES = {"mode": "adaptive", "max_attempts": 10}
+# Both retry modes also retry a refused connection, with backoff: ten attempts take the
+# better part of a minute. The identity check at the start is the one call that decides
+# whether AWS can be reached at all, so it gets one retry and a short connect timeout.
+IDENTITY_CHECK = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5)
 HOME_REGION = "us-east-1"  # where account-wide calls (STS, DescribeRegions) go without a profile region
 
 CREDENTIAL_ERROR_CODES = {
@@ -37,10 +44,25 @@ _clients_lock = threading.Lock()
 
 
 def make_session(profile: str | None) -> boto3.Session:
+    """A session for aws_profile, else the default chain; botocore reads the profile (from
+    aws_profile or AWS_PROFILE) as soon as the session is made."""
     try:
         return boto3.Session(profile_name=profile)
-    except botocore.exceptions.ProfileNotFound:
-        raise AwsSetupError(f"AWS profile {profile!r} is not configured; check aws_profile or run `aws configure --profile {profile}`") from None
+    except botocore.exceptions.ProfileNotFound as error:
+        name = error.kwargs["profile"]
+        raise AwsSetupError(f"AWS profile {name!r} is not configured; check AWS_PROFILE and aws_profile, "
+                            f"or run `aws configure --profile {name}`") from None
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows of, in every partition (aws, aws-cn, aws-us-gov, ...).
+
+    Read from botocore's endpoint data, not through a session: checking a region name must
+    not depend on the profile or credentials."""
+    resolver = botocore.regions.EndpointResolver(botocore.loaders.create_loader().load_data("endpoints"))
+    return frozenset(region for partition in resolver.get_available_partitions()
+                     for region in resolver.get_available_endpoints("ec2", partition))
 
 
 def client(session: boto3.Session, service: str, region: str, pool_size: int = 16):
@@ -122,7 +144,8 @@ def home_region(session: boto3.Session) -> str:
 def account_id(session: boto3.Session) -> str:
     """The account the credentials belong to; raises AwsSetupError when there are none that work."""
     try:
-        return client(session, "sts", home_region(session)).get_caller_identity()["Account"]
+        sts = session.client("sts", region_name=home_region(session), config=IDENTITY_CHECK)
+        return sts.get_caller_identity()["Account"]
     except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
         raise AwsSetupError("no AWS credentials found; set AWS_PROFILE (or aws_profile), or "
                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
@@ -130,10 +153,10 @@ def account_id(session: boto3.Session) -> str:
         if error_code(error) in CREDENTIAL_ERROR_CODES:
             raise AwsSetupError(f"AWS rejected the credentials ({error_code(error)}); refresh them or pick another profile") from None
         raise
-    except botocore.exceptions.EndpointConnectionError as error:
+    except botocore.exceptions.ConnectionError as error:  # refused, timed out, or a proxy in the way
         raise AwsSetupError(f"cannot reach AWS ({error}); check the network or AWS_ENDPOINT_URL") from None
 
 
 def enabled_regions(session: boto3.Session) -> list[str]:
     ec2 = client(session, "ec2", home_region(session))
-    return sorted(r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"])
+    return sorted({r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]})

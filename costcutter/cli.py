@@ -84,8 +84,8 @@ def cli():
 @friendly_errors
 def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
-    selection = {"regions": _listed(regions), "services": _listed(services),
-                 "excluded_services": _listed(excluded, allow_all=False), "dry_run": dry_run}
+    selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
+                 "dry_run": dry_run}
     if resume_id and any(value is not None for value in selection.values()):
         raise UsageProblem("--resume continues a run with the configuration it started with; "
                            "drop --region, --service, --exclude-service and --dry-run")
@@ -96,11 +96,13 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     raise SystemExit(code)
 
 
-def _listed(values, allow_all=True):
-    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
-    if not items:
+def _listed(values: tuple[str, ...]) -> str | None:
+    """A repeatable flag as one comma-separated text, read by config like a COSTCUTTER_*
+    variable; None when the flag is absent. A blank value (an empty shell variable) makes it
+    blank, which config refuses: it must never be taken for no flag, that is for `all`."""
+    if not values:
         return None
-    return "all" if allow_all and items == ["all"] else items
+    return "" if any(not value.strip() for value in values) else ",".join(values)
 
 
 def _start(store: EventStore, settings: Settings, yes: bool) -> int:
@@ -274,21 +276,40 @@ def _pivot(summary: list[dict]) -> tuple[list[dict], list[str]]:
     return list(rows.values()), outcomes
 
 
+# A text cell starting with one of these is run as a formula by spreadsheets (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _export_csv(store: EventStore, run_id: str, path: str) -> None:
     columns = [column.name for column in store.db["events"].columns]
-    output = sys.stdout if path == "-" else open(path, "w", newline="")
+    output = sys.stdout if path == "-" else _open_private(path)
     try:
         writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         count = 0
         for row in store.events(run_id):
-            writer.writerow(row)
+            writer.writerow({column: _as_text_cell(value) for column, value in row.items()})
             count += 1
     finally:
         if output is not sys.stdout:
             output.close()
     if path != "-":
         click.echo(f"Wrote {count} events of run {run_id} to {path}.")
+
+
+def _open_private(path: str):
+    """Open for writing; a new file is readable by its owner only (resource names and errors
+    describe the account), while an existing one keeps its mode."""
+    try:
+        return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", newline="")
+    except OSError as error:
+        raise UsageProblem(f"cannot write the CSV export to {path}: {error.strerror}; pass --csv a file path "
+                           "you can write, or - for standard output") from None
+
+
+def _as_text_cell(value):
+    """Text a spreadsheet would take for a formula gets a leading quote, so it shows as text."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 @cli.command()
@@ -325,8 +346,16 @@ def _open_existing_store(config_file, db) -> EventStore:
 
 
 def _setup_logging(settings: Settings) -> None:
-    if logs.setup_main(settings.log_path, settings.log_level) is None:
-        click.echo(f"Warning: cannot write the diagnostic log in {settings.log_path}; going on without it.", err=True)
+    """A log_dir that was asked for must work; the default one is only worth a warning."""
+    try:
+        logs.setup_main(settings.log_path, settings.log_level)
+    except OSError as error:
+        if settings.log_dir is not None:
+            raise settings.problem("log_dir", f"cannot write the diagnostic log in {settings.log_path} "
+                                              f"({error.strerror}); use a folder you can write, or leave log_dir "
+                                              "unset for the default") from None
+        click.echo(f"Warning: cannot write the diagnostic log in {settings.log_path} ({error.strerror}); "
+                   "going on without it.", err=True)
 
 
 # demo

@@ -9,11 +9,10 @@ import functools
 import os
 from pathlib import Path
 
-import boto3
 import cerberus
 import yaml
 
-from costcutter import paths
+from costcutter import aws, paths
 from costcutter.registry import service_names
 
 ENV_PREFIX = "COSTCUTTER_"
@@ -44,9 +43,14 @@ class Settings:
     database: str | None
     log_dir: str | None
     log_level: str
+    # Where each key's value came from, for errors found after validation; not part of a run's configuration.
+    sources: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {key: value for key, value in dataclasses.asdict(self).items() if key != "sources"}
+
+    def problem(self, key: str, message: str) -> "ConfigError":
+        return ConfigError(_key_problem(key, self.sources.get(key, "configuration"), message))
 
     def type_settings(self) -> dict:
         """The settings resource types read while cleaning (see `costcutter services`)."""
@@ -66,24 +70,26 @@ class Settings:
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows of, in every partition (aws, aws-cn, aws-us-gov, ...)."""
-    session = boto3.session.Session()
-    return frozenset(
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    )
-
-
-@functools.cache
 def _schema() -> dict:
     return yaml.safe_load(paths.shipped_file("schema/config.yaml").read_text())
 
 
 class _Validator(cerberus.Validator):
+    # bool is an int in Python: without this, `max_processes: true` would be taken for 1.
+    types_mapping = {**cerberus.Validator.types_mapping,
+                     "integer": cerberus.TypeDefinition("integer", (int,), (bool,))}
+
+    def _normalize_coerce_name_list(self, value):
+        """Text is a comma-separated list, as in COSTCUTTER_REGIONS and --region, except `all`
+        alone; a name given twice counts once. Blank text stays blank, to be refused: an empty
+        shell variable must never widen a sweep to every region."""
+        if isinstance(value, str):
+            names = _unique([name.strip() for name in value.split(",") if name.strip()])
+            return "" if not names else "all" if names == ["all"] else names
+        return _unique(value) if isinstance(value, list) else value
+
     def _check_with_regions(self, field, value):
-        self._check_all_or_list(field, value, known_regions(), "a known AWS region", "us-east-1, eu-west-1")
+        self._check_all_or_list(field, value, aws.known_regions(), "a known AWS region", "us-east-1, eu-west-1")
 
     def _check_with_services(self, field, value):
         self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None)
@@ -96,18 +102,27 @@ class _Validator(cerberus.Validator):
             self._error(field, f"must be 0 (no recovery) or 7 to 30 days, got {value!r}")
 
     def _check_all_or_list(self, field, value, known, what, examples, allow_all=True):
-        if isinstance(value, str):
-            if allow_all and value == "all":
-                return
-            value = [value]
         allowed = "'all' or " if allow_all else ""
         allowed += f"names like {examples}" if examples else "one of " + ", ".join(sorted(known))
-        if not value and allow_all:
+        # An empty list is only ever meant in a file (`excluded_services: []`); blank text is a mistake.
+        if value == "" or (value == [] and allow_all):
             self._error(field, f"is empty; use {allowed}")
-        for item in value:
+            return
+        if allow_all and value == "all":
+            return
+        for item in [value] if isinstance(value, str) else value:
             if not isinstance(item, str) or item not in known:
                 self._error(field, f"{item!r} is not {what}; use {allowed}")
                 return
+
+
+def _unique(items: list) -> list:
+    """The items in their order, each once (YAML may hand over unhashable ones)."""
+    unique = []
+    for item in items:
+        if item not in unique:
+            unique.append(item)
+    return unique
 
 
 def load(config_file: str | os.PathLike | None = None, flags: dict | None = None,
@@ -140,7 +155,13 @@ def validate(values: dict, source: dict | None = None) -> Settings:
     validator = _Validator(_schema())
     if not validator.validate(values):
         raise ConfigError(_first_error(validator, values, source))
-    return Settings(**validator.document)
+    settings = Settings(**validator.document, sources=source)
+    if not settings.chosen_services():
+        raise settings.problem("excluded_services", (
+            f"{settings.excluded_services!r} excludes every service chosen by 'services' ({settings.services!r}, "
+            f"from {source.get('services', 'configuration')}), so there is nothing to sweep; exclude fewer services, "
+            "or choose others"))
+    return settings
 
 
 def _first_error(validator, values: dict, source: dict) -> str:
@@ -154,8 +175,12 @@ def _first_error(validator, values: dict, source: dict) -> str:
         return f"unknown config key {key!r} (from {where}); allowed keys: {allowed}"
     if message == "required field":
         message = "is missing"
-    elif key in values and repr(values[key]) not in message and not message.startswith("'"):
+    elif key in values and repr(values[key]) not in message and not message.startswith(("'", "is empty")):
         message = f"{message}, got {values[key]!r}"
+    return _key_problem(key, where, message)
+
+
+def _key_problem(key: str, where: str, message: str) -> str:
     return f"config key {key!r} (from {where}): {message}"
 
 
@@ -217,10 +242,7 @@ def _parse_env_value(variable: str, raw: str, rule: dict):
         except ValueError:
             raise ConfigError(f"{variable}={raw!r} is not a whole number") from None
     if "list" in types:
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        if "string" in types and items == ["all"]:
-            return "all"
-        return items
+        return text  # a comma-separated list, split (and checked for blanks) by the schema's coerce rule
     if rule.get("nullable") and text == "":
         return None
     return text

@@ -30,16 +30,13 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
                                   opener=paths.private_opener)
 
 
-def setup_main(log_dir: Path, level: str) -> Path | None:
-    """Log to the rotating file; returns its path, or None when the folder is unusable."""
+def setup_main(log_dir: Path, level: str) -> Path:
+    """Log to the rotating file; returns its path. Raises OSError when the folder is unusable."""
     root = logging.getLogger()
     root.setLevel(level)
     _quiet_libraries()
-    try:
-        paths.private_folder(log_dir)
-        handler = _PrivateRotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS)
-    except OSError:
-        return None
+    paths.private_folder(log_dir)
+    handler = _PrivateRotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.handlers = [handler]
     return log_dir / LOG_FILE

