@@ -6,7 +6,6 @@ import functools
 import json
 import logging
 import os
-import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from costcutter import __version__, aws, config, events, logs, orchestrator, registry, sandbox
+from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox
 from costcutter.config import ConfigError, Settings
 from costcutter.store import EventStore, StoreError
 from costcutter.tables import format_table
@@ -36,7 +35,7 @@ def friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, StoreError, aws.AwsSetupError) as error:
+        except (ConfigError, StoreError, aws.AwsSetupError, lifecycle.RunRefused) as error:
             raise UsageProblem(str(error)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
@@ -76,8 +75,9 @@ def cli():
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region.")
 @click.option("--service", "services", multiple=True, metavar="SERVICE",
-              help="Service to sweep (repeatable); see `costcutter services`.")
-@click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE", help="Service not to sweep (repeatable).")
+              help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`.")
+@click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
+              help="Service or type not to sweep (repeatable).")
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
 @click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
@@ -91,9 +91,18 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
                            "drop --region, --service, --exclude-service and --dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
+    confirm = functools.partial(_confirm, yes=yes)
     with EventStore(settings.database_path, check_integrity=True) as store:
-        code = _resume(store, resume_id, settings, yes) if resume_id else _start(store, settings, yes)
-    raise SystemExit(code)
+        if not resume_id:
+            with lifecycle.started(store, settings, confirm) as started:
+                raise SystemExit(_sweep(store, started))
+        with lifecycle.resumed(store, resume_id, settings, confirm) as resumed:
+            if resumed is None:
+                click.echo(f"Run {resume_id} already finished; there is nothing to resume. "
+                           f"See `costcutter report {resume_id}`.")
+                raise SystemExit(EXIT_OK)
+            click.echo(f"Resuming run {resume_id}.")
+            raise SystemExit(_sweep(store, resumed))
 
 
 def _listed(values: tuple[str, ...]) -> str | None:
@@ -103,38 +112,6 @@ def _listed(values: tuple[str, ...]) -> str | None:
     if not values:
         return None
     return "" if any(not value.strip() for value in values) else ",".join(values)
-
-
-def _start(store: EventStore, settings: Settings, yes: bool) -> int:
-    session = aws.make_session(settings.aws_profile)
-    account = aws.account_id(session)
-    regions = aws.enabled_regions(session) if settings.regions == "all" else list(settings.regions)
-    if not settings.dry_run:
-        _confirm(account, regions, yes)
-    resolved = dataclasses.replace(settings, regions=regions, services=settings.chosen_services(), excluded_services=[])
-    run_id = store.create_run(resolved.to_dict(), account, settings.dry_run)
-    with store.claim(run_id):
-        return _sweep(store, run_id, resolved, account)
-
-
-def _resume(store: EventStore, run_id: str, settings: Settings, yes: bool) -> int:
-    run = store.run(run_id)
-    # The run's own configuration, but this invocation's database and logs.
-    resumed = dataclasses.replace(config.restore(run["config"]), database=str(store.path), log_dir=settings.log_dir,
-                                  log_level=settings.log_level)
-    if store.status(run_id) == "finished" and not _unfinished_units(store, run_id, resumed):
-        click.echo(f"Run {run_id} already finished; there is nothing to resume. See `costcutter report {run_id}`.")
-        return EXIT_OK
-    with store.claim(run_id):  # before any AWS call: a second resume of the run stops here
-        session = aws.make_session(resumed.aws_profile)
-        account = aws.account_id(session)
-        if run["account_id"] and account != run["account_id"]:
-            raise UsageProblem(f"run {run_id} swept account {run['account_id']}, but these credentials are for "
-                               f"account {account}; use the credentials of {run['account_id']}")
-        if not resumed.dry_run:
-            _confirm(account, resumed.regions, yes)
-        click.echo(f"Resuming run {run_id}.")
-        return _sweep(store, run_id, resumed, account)
 
 
 def _confirm(account: str, regions: list[str], yes: bool) -> None:
@@ -155,51 +132,39 @@ def _at_a_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _sweep(store: EventStore, run_id: str, settings: Settings, account: str) -> int:
-    units = orchestrator.plan(settings)
+def _sweep(store: EventStore, run: lifecycle.Run) -> int:
+    """Sweep a claimed run with a progress bar, print what it did; returns the exit code."""
+    settings = run.settings
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
-    click.echo(f"Run {run_id}: {mode} of {len(settings.chosen_services())} services in "
-               f"{len(settings.regions)} regions of account {account}.")
-    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    progress = _Progress(store, run_id, total=len(units), dry_run=settings.dry_run)
+    click.echo(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
+               f"{len(settings.regions)} regions of account {run.account}.")
+    progress = _Progress(store, run.id, total=len(orchestrator.plan(settings)), dry_run=settings.dry_run)
     try:
-        result = orchestrator.sweep(store, run_id, settings, on_progress=progress.update, on_stopping=_say_stopping)
+        outcome = lifecycle.sweep(store, run, on_progress=progress.update, on_stopping=_say_stopping)
     except KeyboardInterrupt:
         progress.close()
-        click.echo(f"\nRun {run_id} stopped at once. Resume it with: costcutter run --resume {run_id}", err=True)
+        click.echo(f"\nRun {run.id} stopped at once. Resume it with: costcutter run --resume {run.id}", err=True)
         return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
     progress.update()
     progress.close()
     click.echo()
-    _print_summary(store, run_id)
-    if result.interrupted:
-        click.echo(f"Run {run_id} was interrupted. Resume it with: costcutter run --resume {run_id}")
+    _print_summary(store, run.id)
+    if outcome.interrupted:
+        click.echo(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
         return EXIT_INTERRUPTED
-    click.echo(f"Run {run_id} finished. Details: costcutter report {run_id}  "
-               f"(CSV: costcutter report {run_id} --csv {run_id}.csv)")
+    click.echo(f"Run {run.id} finished. Details: costcutter report {run.id}  "
+               f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
     if settings.dry_run:
         click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
-    incomplete = _unfinished_units(store, run_id, settings)
-    counts = store.outcome_counts(run_id)
-    if incomplete or counts[events.FAILED] or counts["pending"]:
-        click.echo(f"{counts[events.FAILED]} resources failed, {incomplete} of {len(units)} units did not finish.",
-                   err=True)
+    if not outcome.complete:
+        click.echo(f"{outcome.failed} resources failed, {outcome.unfinished_units} of {outcome.total_units} "
+                   "units did not finish.", err=True)
         return EXIT_FAILED
     return EXIT_OK
 
 
-def _unfinished_units(store: EventStore, run_id: str, settings: Settings) -> int:
-    return len(orchestrator.plan(settings)) - store.completed_unit_count(run_id)
-
-
 def _say_stopping() -> None:
     click.echo("\nStopping after the deletions in flight (Ctrl-C again to stop at once)...")
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt()
 
 
 class _Progress:
@@ -379,8 +344,9 @@ def demo(db):
             step = "1. A dry run lists what would be deleted" if dry_run else "2. A real run deletes it"
             click.echo(f"\n== {step}: costcutter run --region {' --region '.join(DEMO_REGIONS)}"
                        f"{'' if dry_run else ' --no-dry-run --yes'}")
-            with EventStore(db_path) as store:
-                code = _start(store, dataclasses.replace(base, dry_run=dry_run), yes=True)
+            with EventStore(db_path) as store, \
+                    lifecycle.started(store, dataclasses.replace(base, dry_run=dry_run), _confirmed) as started:
+                code = _sweep(store, started)
             if code != EXIT_OK:
                 raise SystemExit(code)
         left = {region: sum(map(len, sandbox.inventory(region).values())) for region in DEMO_REGIONS}
@@ -388,6 +354,10 @@ def demo(db):
         click.echo(f"\n== 4. The event log is the record: costcutter runs --db {db_path}")
         runs.callback(config_file=None, db=str(db_path))
     click.echo(f"\nTry: costcutter report --db {db_path}   or   costcutter report --db {db_path} --csv -")
+
+
+def _confirmed(account: str, regions: list[str]) -> None:
+    """The demo's sandbox has nothing to lose: no confirmation."""
 
 
 def main():

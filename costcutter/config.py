@@ -13,12 +13,14 @@ import cerberus
 import yaml
 
 from costcutter import aws, paths
-from costcutter.registry import service_names
+from costcutter import registry
 
 ENV_PREFIX = "COSTCUTTER_"
 TYPE_SETTINGS = ("remove_deletion_protection", "rds_final_snapshot", "secrets_recovery_window_days",
                  "kms_pending_window_days")
 DEFAULTS_SOURCE = "built-in defaults"
+RENAMED = {"threads_per_subresource": "threads_per_resource_type"}  # old name -> new; the old still works
+SELECTION_HINT = "names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"
 
 
 class ConfigError(Exception):
@@ -32,7 +34,7 @@ class Settings:
     services: str | list[str]
     excluded_services: list[str]
     max_processes: int
-    threads_per_subresource: int
+    threads_per_resource_type: int
     resource_types_at_once: int
     wait_timeout: int
     remove_deletion_protection: bool
@@ -56,9 +58,15 @@ class Settings:
         """The settings resource types read while cleaning (see `costcutter services`)."""
         return {key: getattr(self, key) for key in TYPE_SETTINGS}
 
+    def chosen_types(self) -> list[registry.ResourceType]:
+        """The resource types to sweep: chosen by service or by "service.type", less those excluded."""
+        def named(rtype, names):
+            return rtype.service in names or rtype.key in names
+        return [t for t in registry.resource_types()
+                if (self.services == "all" or named(t, self.services)) and not named(t, self.excluded_services)]
+
     def chosen_services(self) -> list[str]:
-        chosen = service_names() if self.services == "all" else self.services
-        return [name for name in chosen if name not in self.excluded_services]
+        return list(dict.fromkeys(t.service for t in self.chosen_types()))
 
     @property
     def database_path(self) -> Path:
@@ -89,13 +97,14 @@ class _Validator(cerberus.Validator):
         return _unique(value) if isinstance(value, list) else value
 
     def _check_with_regions(self, field, value):
-        self._check_all_or_list(field, value, aws.known_regions(), "a known AWS region", "us-east-1, eu-west-1")
+        self._check_all_or_list(field, value, aws.known_regions(), "a known AWS region", "names like us-east-1, eu-west-1")
 
     def _check_with_services(self, field, value):
-        self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None)
+        self._check_all_or_list(field, value, _selectable(), "a service or type CostCutter can clean", SELECTION_HINT)
 
     def _check_with_service_names(self, field, value):
-        self._check_all_or_list(field, value, service_names(), "a service CostCutter can clean", None, allow_all=False)
+        self._check_all_or_list(field, value, _selectable(), "a service or type CostCutter can clean", SELECTION_HINT,
+                                allow_all=False)
 
     def _check_with_recovery_window(self, field, value):
         if value != 0 and not 7 <= value <= 30:
@@ -103,7 +112,7 @@ class _Validator(cerberus.Validator):
 
     def _check_all_or_list(self, field, value, known, what, examples, allow_all=True):
         allowed = "'all' or " if allow_all else ""
-        allowed += f"names like {examples}" if examples else "one of " + ", ".join(sorted(known))
+        allowed += examples
         # An empty list is only ever meant in a file (`excluded_services: []`); blank text is a mistake.
         if value == "" or (value == [] and allow_all):
             self._error(field, f"is empty; use {allowed}")
@@ -114,6 +123,10 @@ class _Validator(cerberus.Validator):
             if not isinstance(item, str) or item not in known:
                 self._error(field, f"{item!r} is not {what}; use {allowed}")
                 return
+
+
+def _selectable() -> set[str]:
+    return set(registry.service_names()) | set(registry.type_keys())
 
 
 def _unique(items: list) -> list:
@@ -132,7 +145,7 @@ def load(config_file: str | os.PathLike | None = None, flags: dict | None = None
     layers = [(DEFAULTS_SOURCE, _read_yaml(paths.shipped_file("config.yaml")))]
     file_path = _find_config_file(config_file)
     if file_path is not None:
-        layers.append((str(file_path), _read_yaml(file_path)))
+        layers.append((str(file_path), _renamed(_read_yaml(file_path))))
     layers.append(("environment", _from_environment(environ)))
     layers.append(("command line", {k: v for k, v in (flags or {}).items() if v is not None}))
 
@@ -147,7 +160,12 @@ def load(config_file: str | os.PathLike | None = None, flags: dict | None = None
 def restore(stored: dict) -> Settings:
     """The settings a run was started with, as recorded in the log; keys added since that
     run take their built-in defaults."""
-    return validate({**_read_yaml(paths.shipped_file("config.yaml")), **stored})
+    return validate({**_read_yaml(paths.shipped_file("config.yaml")), **_renamed(stored)})
+
+
+def _renamed(values: dict) -> dict:
+    """Keys under their current names (a file, a variable or a run of an earlier version may use old ones)."""
+    return {RENAMED.get(key, key): value for key, value in values.items()}
 
 
 def validate(values: dict, source: dict | None = None) -> Settings:
@@ -219,6 +237,7 @@ def _from_environment(environ) -> dict:
         if not variable.startswith(ENV_PREFIX):
             continue
         key = variable[len(ENV_PREFIX):].lower()
+        key = RENAMED.get(key, key)
         if key not in schema:
             allowed = ", ".join(ENV_PREFIX + k.upper() for k in schema)
             raise ConfigError(f"unknown environment variable {variable}; allowed: {allowed}")

@@ -48,14 +48,9 @@ class Unit:
         return f"{self.service}.{self.resource_type}"
 
 
-def chosen_types(settings: Settings) -> list[registry.ResourceType]:
-    services = settings.chosen_services()
-    return [t for t in registry.resource_types() if t.service in services]
-
-
 def plan(settings: Settings) -> list[Unit]:
     """Every unit a run covers: each regional type in each region, each global type once."""
-    types = chosen_types(settings)
+    types = settings.chosen_types()
     regional = [Unit(region, t.service, t.name) for region in settings.regions for t in types if not t.is_global]
     return regional + [Unit(GLOBAL_REGION, t.service, t.name) for t in types if t.is_global]
 
@@ -141,7 +136,7 @@ def _jobs(run_id: str, units: list[Unit], settings: Settings) -> list[RegionJob]
     regional = tuple(dict.fromkeys(u.key for u in units if u.region != GLOBAL_REGION))
     return [RegionJob(run_id=run_id, region=region, types=tuple(keys), regions=tuple(settings.regions),
                       regional_types=regional, db_path=str(settings.database_path), dry_run=settings.dry_run,
-                      profile=settings.aws_profile, threads=settings.threads_per_subresource,
+                      profile=settings.aws_profile, threads=settings.threads_per_resource_type,
                       types_at_once=settings.resource_types_at_once, wait_timeout=settings.wait_timeout,
                       type_settings=settings.type_settings())
             for region, keys in sorted(by_region.items(), key=lambda item: item[0] == GLOBAL_REGION)]

@@ -395,9 +395,19 @@ def test_a_region_named_twice_is_swept_once(sandbox_endpoint, db_path):
     with EventStore(db_path) as store:
         config = store.run(run_id)["config"]
         started = [(e["region"], e["resource_type"]) for e in store.events(run_id) if e["kind"] == "unit_started"]
-    assert (config["regions"], config["services"]) == (["eu-west-1"], ["s3"])
+    assert (config["regions"], config["services"]) == (["eu-west-1"], ["s3.buckets"])
     assert started == [("eu-west-1", "buckets")]
-    assert "of 1 services in 1 regions" in result.output
+    assert "of 1 resource types in 1 regions" in result.output
+
+
+def test_a_type_can_be_chosen_and_another_excluded(seeded, db_path):
+    result = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2.key_pairs,ec2.elastic_ips",
+                    "--exclude-service", "ec2.elastic_ips")
+    assert result.exit_code == 0, result.output
+    left = sandbox.inventory("us-east-1")
+    assert left["ec2.key_pairs"] == []
+    assert left["ec2.elastic_ips"] == seeded["us-east-1"]["ec2.elastic_ips"]
+    assert left["ec2.instances"] == seeded["us-east-1"]["ec2.instances"]
 
 
 def test_the_regions_resolved_from_all_are_deduplicated(sandbox_endpoint):

@@ -27,7 +27,7 @@ def test_each_layer_overrides_the_one_below(tmp_path):
     settings = config.load(file, {"wait_timeout": 11}, environ=environ)
     assert settings.log_level == "INFO"              # built-in default
     assert settings.max_processes == 2               # file over default
-    assert settings.threads_per_subresource == 5     # environment over file
+    assert settings.threads_per_resource_type == 5   # environment over file
     assert settings.wait_timeout == 11               # flag over environment
 
 
@@ -52,7 +52,7 @@ def test_environment_values_are_parsed_by_type():
 
 
 REGIONS_HINT = "use 'all' or names like us-east-1, eu-west-1"
-SERVICES_HINT = "use 'all' or one of ec2, s3"
+SERVICES_HINT = "use 'all' or names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"
 
 
 @pytest.mark.parametrize("yaml_text, message", [
@@ -61,19 +61,19 @@ SERVICES_HINT = "use 'all' or one of ec2, s3"
     ("max_processes: 0\n", "config key 'max_processes' (from {file}): min value is 1, got 0"),
     # bool is an int in Python; a boolean must not pass for 1
     ("max_processes: true\n", "config key 'max_processes' (from {file}): must be of integer type, got True"),
-    ("threads_per_subresource: true\n",
-     "config key 'threads_per_subresource' (from {file}): must be of integer type, got True"),
+    ("threads_per_resource_type: true\n",
+     "config key 'threads_per_resource_type' (from {file}): must be of integer type, got True"),
     ("wait_timeout: false\n", "config key 'wait_timeout' (from {file}): must be of integer type, got False"),
     ("regions: [us-east-1, mars-north-1]\n",
      f"config key 'regions' (from {{file}}): 'mars-north-1' is not a known AWS region; {REGIONS_HINT}"),
     ("services: [ec2, lambada]\n",
-     f"config key 'services' (from {{file}}): 'lambada' is not a service CostCutter can clean; {SERVICES_HINT}"),
+     f"config key 'services' (from {{file}}): 'lambada' is not a service or type CostCutter can clean; {SERVICES_HINT}"),
     # an empty list is never taken for `all`
     ("regions: []\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
     ("regions: ''\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
     ("regions: ' , '\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
     ("services: []\n", f"config key 'services' (from {{file}}): is empty; {SERVICES_HINT}"),
-    ("excluded_services: ''\n", "config key 'excluded_services' (from {file}): is empty; use one of ec2, s3"),
+    ("excluded_services: ''\n", "config key 'excluded_services' (from {file}): is empty; use names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"),
     ("log_level: LOUD\n", "config key 'log_level' (from {file}): unallowed value LOUD, got 'LOUD'"),
     ("regions: [us-east-1\n", "config file {file} is not valid YAML at line 2; fix its syntax"),
     ("- just\n- a list\n", "config file {file} must be a mapping of keys to values, not a list"),
@@ -132,7 +132,7 @@ def test_the_secrets_recovery_window_is_0_or_7_to_30_days(days, allowed):
     ({"COSTCUTTER_REGIONS": ","}, f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}"),
     ({"COSTCUTTER_SERVICES": ""}, f"config key 'services' (from COSTCUTTER_SERVICES): is empty; {SERVICES_HINT}"),
     ({"COSTCUTTER_EXCLUDED_SERVICES": ""},
-     "config key 'excluded_services' (from COSTCUTTER_EXCLUDED_SERVICES): is empty; use one of ec2, s3"),
+     "config key 'excluded_services' (from COSTCUTTER_EXCLUDED_SERVICES): is empty; use names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"),
 ])
 def test_an_empty_list_in_the_environment_is_an_error_not_all(environ, message):
     with pytest.raises(config.ConfigError) as error:
@@ -185,10 +185,31 @@ def test_excluding_every_chosen_service_is_an_error(tmp_path):
     (["--region", "us-east-1", "--service", ""],
      f"Error: config key 'services' (from command line): is empty; {SERVICES_HINT}"),
     (["--region", "us-east-1", "--exclude-service", ""],
-     "Error: config key 'excluded_services' (from command line): is empty; use one of ec2, s3"),
+     "Error: config key 'excluded_services' (from command line): is empty; use names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"),
 ])
 def test_an_empty_flag_is_an_error_not_all(sandbox_endpoint, db_path, args, message):
     result = CliRunner().invoke(cli, ["run", "--db", str(db_path), "--no-dry-run", "--yes", *args])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [message]
     assert not db_path.exists()  # no run was started
+
+
+def test_the_old_name_of_threads_per_resource_type_still_works(tmp_path):
+    file = write(tmp_path / "c.yaml", "threads_per_subresource: 3\n")
+    assert config.load(file).threads_per_resource_type == 3
+    assert config.load(environ={"COSTCUTTER_THREADS_PER_SUBRESOURCE": "5"}).threads_per_resource_type == 5
+    stored = {**config.load().to_dict(), "threads_per_subresource": 6}
+    del stored["threads_per_resource_type"]
+    assert config.restore(stored).threads_per_resource_type == 6  # a run recorded before the rename
+
+
+def test_types_are_chosen_and_excluded_by_service_or_by_type():
+    chosen = config.load(flags={"services": "ec2.instances,s3", "excluded_services": "s3.buckets"}).chosen_types()
+    assert [t.key for t in chosen] == ["ec2.instances"]
+    everything_but = config.load(flags={"excluded_services": "ec2.key_pairs"}).chosen_types()
+    assert "ec2.key_pairs" not in [t.key for t in everything_but] and "ec2.instances" in [t.key for t in everything_but]
+
+
+def test_an_unknown_type_is_named_in_the_error():
+    with pytest.raises(config.ConfigError, match="'ec2.lambdas' is not a service or type CostCutter can clean"):
+        config.load(flags={"services": "ec2.lambdas"})
