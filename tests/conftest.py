@@ -42,6 +42,12 @@ def store(db_path):
     store.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_pacer(monkeypatch):
+    """Each test starts with full token buckets, whatever the tests before it called."""
+    monkeypatch.setattr(aws, "PACER", aws.Pacer())
+
+
 @pytest.fixture
 def aws_mock(monkeypatch):
     """moto in process, for handler tests; clients cached by earlier tests are dropped."""
