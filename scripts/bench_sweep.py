@@ -16,17 +16,9 @@ import time
 from pathlib import Path
 
 from costcutter import sandbox
+from costcutter.faults import FaultInjector, Faults
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "sa-east-1"]
-
-
-def slowed(latency):
-    def wrap(app):
-        def delayed(environ, start_response):
-            time.sleep(latency)
-            return app(environ, start_response)
-        return delayed
-    return wrap
 
 
 def sweep_seconds(endpoint, regions, key_pairs, processes, threads) -> float:
@@ -50,7 +42,8 @@ def main():
     parser.add_argument("--latency", type=float, default=0.03, help="seconds added to every request")
     args = parser.parse_args()
     regions = REGIONS[:args.regions]
-    with sandbox.running_server(wrap_app=slowed(args.latency)) as endpoint:
+    slowed = FaultInjector(Faults(latency={"*": args.latency}))
+    with sandbox.running_server(wrap_app=slowed.around) as endpoint:
         serial = sweep_seconds(endpoint, regions, args.key_pairs, processes=1, threads=1)
         parallel = sweep_seconds(endpoint, regions, args.key_pairs, processes=4, threads=8)
     print(f"{len(regions)} regions, {args.key_pairs} key pairs each (+ snapshots, groups), {args.latency}s per request")
