@@ -1,8 +1,9 @@
-"""The fault-injecting server.
+"""The fault-injecting server, and CostCutter under its faults.
 
 Clients of every AWS protocol family see the throttling error their service really sends,
 and botocore retries it; server errors and dropped connections before or after moto acts
-look as they do from AWS.
+look as they do from AWS; and a handler whose call is retried after its answer was lost
+finds the work done, not a failure.
 """
 
 
@@ -15,6 +16,8 @@ from botocore.retries import standard
 from costcutter import sandbox
 from costcutter.aws import Rate
 from costcutter.faults import ERROR_AFTER, RESET, THROTTLED, Faults
+from costcutter.services.ec2 import security_groups
+from costcutter.services.s3 import buckets
 
 REGION = "eu-west-1"
 
@@ -185,3 +188,35 @@ def test_unsigned_requests_pass_untouched(fault_server):
     injector.configure(Faults(throttle={"*": 1.0}, errors={"*": 1.0}))
     sandbox.reset_server(endpoint)  # moto's own API: no signature, no service
     assert injector.counts["requests"] == 0
+
+
+# Handlers when an answer is lost: the retry finds the work done
+
+
+def test_an_upload_aborted_by_an_attempt_whose_answer_was_lost_is_not_a_failure(fault_server, make_reporter):
+    _, injector = fault_server
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="lost-answer")
+    s3.create_multipart_upload(Bucket="lost-answer", Key="unfinished.bin")
+    injector.configure(Faults(errors_after={"s3:AbortMultipartUpload": 1.0}, spare_from_attempt=2))
+
+    outcome = buckets.cleanup_bucket(boto3.Session(), "us-east-1", "lost-answer", make_reporter("us-east-1"),
+                                     dry_run=False)
+
+    assert outcome == "deleted"
+    assert injector.counts[ERROR_AFTER] == 1
+
+
+def test_a_rule_revoked_by_an_attempt_whose_answer_was_lost_is_not_a_failure(fault_server, make_reporter):
+    _, injector = fault_server
+    ec2 = boto3.client("ec2", region_name=REGION)
+    a, b = (ec2.create_security_group(GroupName=n, Description=n)["GroupId"] for n in ("a", "b"))
+    for group, other in ((a, b), (b, a)):
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "UserIdGroupPairs": [{"GroupId": other}]}])
+    injector.configure(Faults(errors_after={"ec2:RevokeSecurityGroupIngress": 1.0}, spare_from_attempt=2))
+
+    outcomes = security_groups.cleanup_security_groups(boto3.Session(), REGION, make_reporter(REGION), dry_run=False)
+
+    assert outcomes == {a: "deleted", b: "deleted"}
+    assert injector.counts[ERROR_AFTER] == 2

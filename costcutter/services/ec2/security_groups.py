@@ -22,8 +22,9 @@ def _revoke_rules_naming_groups(ec2, group_id):
             if naming_groups:
                 # A group these rules name is gone already, so they hold nothing back. The
                 # NotFound is about that group, not this one: whether this one is gone is
-                # for the delete to say.
-                with aws.ignoring(*_GONE_CODES):
+                # for the delete to say. A rule that is not found was revoked already, by an
+                # earlier attempt whose answer was lost.
+                with aws.ignoring(*_GONE_CODES, "InvalidPermission.NotFound"):
                     revoke(GroupId=group_id, IpPermissions=naming_groups)
 
 
