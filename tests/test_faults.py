@@ -2,10 +2,13 @@
 
 Clients of every AWS protocol family see the throttling error their service really sends,
 and botocore retries it; server errors and dropped connections before or after moto acts
-look as they do from AWS; and a handler whose call is retried after its answer was lost
-finds the work done, not a failure.
+look as they do from AWS; and a real run over three regions, with a third of its calls
+throttled and one in twenty failed or cut off, deletes everything, each resource once.
 """
 
+import os
+import subprocess
+import sys
 
 import boto3
 import botocore.config
@@ -15,9 +18,10 @@ from botocore.retries import standard
 
 from costcutter import sandbox
 from costcutter.aws import Rate
-from costcutter.faults import ERROR_AFTER, RESET, THROTTLED, Faults
+from costcutter.faults import ERROR, ERROR_AFTER, RESET, RESET_AFTER, THROTTLED, Faults
 from costcutter.services.ec2 import security_groups
 from costcutter.services.s3 import buckets
+from costcutter.store import EventStore
 
 REGION = "eu-west-1"
 
@@ -220,3 +224,49 @@ def test_a_rule_revoked_by_an_attempt_whose_answer_was_lost_is_not_a_failure(fau
 
     assert outcomes == {a: "deleted", b: "deleted"}
     assert injector.counts[ERROR_AFTER] == 2
+
+
+# A real run under faults
+
+RUN_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+ONE_OF_EACH = dict(instances=1, extra_volumes=1, snapshots=1, amis=1, elastic_ips=1, key_pairs=1, security_groups=1,
+                   buckets=1, objects_per_bucket=3)
+DELETIONS = ("ec2:TerminateInstances", "ec2:DeregisterImage", "ec2:DeleteSnapshot", "ec2:DeleteVolume",
+             "ec2:ReleaseAddress", "ec2:DeleteKeyPair", "ec2:DeleteSecurityGroup", "s3:DeleteBucket")
+# A third of the calls throttled, one in twenty failed or cut off, before or after moto
+# acts. From the fourth attempt on a call goes through, so a run proves the faults are
+# handled rather than that ten attempts in a row can all fail.
+BAD_DAY = Faults(throttle={"*": 1 / 3}, errors={"*": 0.0125}, errors_after={"*": 0.0125}, resets={"*": 0.0125},
+                 resets_after={"*": 0.0125}, seed=4, spare_from_attempt=4)
+
+
+def test_a_real_run_on_a_bad_day_deletes_everything_each_resource_once(fault_server, db_path):
+    _, injector = fault_server
+    made = {region: sandbox.seed(region, **ONE_OF_EACH) for region in RUN_REGIONS}
+    injector.configure(BAD_DAY)
+    injector.clear()
+
+    run = subprocess.run(
+        [sys.executable, "-m", "costcutter", "run", *[a for r in RUN_REGIONS for a in ("--region", r)],
+         "--no-dry-run", "--yes", "--db", str(db_path)],
+        env={**os.environ, "COSTCUTTER_WAIT_TIMEOUT": "120"}, capture_output=True, text=True, timeout=300)
+    injector.configure(Faults())
+    print(injector.summary(), *[call for call in injector.calls if call.fault in (ERROR_AFTER, RESET_AFTER)], sep="\n")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    # The seed decides each call's fate: this one meets every kind of fault. (Change to
+    # the calls a run makes may need another seed.)
+    assert all(injector.counts[fault] > 0 for fault in (THROTTLED, ERROR, ERROR_AFTER, RESET, RESET_AFTER)), \
+        injector.summary()
+    store = EventStore(db_path)
+    (run_id,) = [r["id"] for r in store.runs()]
+    assert [e for e in store.events(run_id) if e["kind"] in ("failed", "region_crashed")] == []
+    for region in RUN_REGIONS:
+        assert {kind: ids for kind, ids in sandbox.inventory(region).items() if ids} == {}
+    seeded = {(region, rid) for region in RUN_REGIONS for ids in made[region].values() for rid in ids}
+    reached = injector.per_resource(DELETIONS)
+    assert {resource for resource in seeded if reached[resource] < 1} == set()
+    # A deletion reached moto more than once only when the answer to an earlier one was lost.
+    answered = injector.per_resource(DELETIONS, answered=True)
+    assert {resource: n for resource, n in answered.items() if n != 1} == {}
+    assert {resource for resource in seeded if answered[resource] != 1} == set()
