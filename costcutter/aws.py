@@ -1,8 +1,10 @@
 """Sessions and clients, configured once: retries, connection pools, errors worth naming."""
 
 import contextlib
+import dataclasses
 import functools
 import threading
+import time
 import weakref
 
 import boto3
@@ -12,7 +14,8 @@ import botocore.loaders
 import botocore.regions
 
 # Throttling and transient errors are retried by botocore itself, with client-side rate
-# limiting in adaptive mode, so no handler retries by hand.
+# limiting in adaptive mode, so no handler retries by hand. On top of that every call is
+# paced (PACER, below) to the rates AWS documents, so a big sweep is rarely throttled at all.
 RETRIES = {"mode": "adaptive", "max_attempts": 10}
 # Both retry modes also retry a refused connection, with backoff: ten attempts take the
 # better part of a minute. The identity check at the start is the one call that decides
@@ -67,13 +70,15 @@ def known_regions() -> frozenset[str]:
 
 def client(session: boto3.Session, service: str, region: str, pool_size: int = 16):
     """A shared client per (session, service, region): boto3 clients are thread-safe, but
-    creating them is not, and creating one per call would be slow."""
+    creating them is not, and creating one per call would be slow. Every request it sends,
+    retries included, is paced by PACER."""
     with _clients_lock:
         clients = _clients.setdefault(session, {})
         if (service, region) not in clients:
             config = botocore.config.Config(retries=RETRIES, max_pool_connections=pool_size)
             made = session.client(service, region_name=region, config=config)
             made.meta.events.register_first("needs-retry", _note_attempt)
+            made.meta.events.register("before-send", functools.partial(_pace, region, service))
             clients[service, region] = made
         return clients[service, region]
 
@@ -112,6 +117,104 @@ def _note_attempt(response=None, caught_exception=None, **_):
         if http.status_code >= 500 and parsed.get("Error", {}).get("Code") not in THROTTLING_CODES:
             watch.may_have_acted = True
     return None
+
+
+# Pacing
+
+@dataclasses.dataclass(frozen=True)
+class Rate:
+    burst: float        # tokens a full bucket holds: calls that may go at once
+    per_second: float   # tokens added back each second
+
+
+# AWS keeps a token bucket per account, region and EC2 API action, sized by the action's
+# kind (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html). Other
+# services publish no such numbers, so they get one generous bucket each.
+EC2_ACTION_RATES = {"TerminateInstances": Rate(100, 5), "DeleteNatGateway": Rate(10, 1)}
+EC2_MUTATING_RATE = Rate(50, 5)
+EC2_NON_MUTATING_RATE = Rate(100, 20)
+DEFAULT_RATE = Rate(100, 50)
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Query", "Scan", "BatchGet")
+
+
+def is_mutating(action: str) -> bool:
+    """Whether an API action changes something (AWS's "mutating"): anything but a read."""
+    return not action.startswith(READ_ONLY_PREFIXES)
+
+
+def api_family(service: str, action: str) -> tuple[str, Rate]:
+    """The bucket a call draws from, and its size."""
+    if service != "ec2":
+        return service, DEFAULT_RATE
+    if action in EC2_ACTION_RATES:
+        return f"ec2:{action}", EC2_ACTION_RATES[action]
+    return f"ec2:{action}", EC2_MUTATING_RATE if is_mutating(action) else EC2_NON_MUTATING_RATE
+
+
+class TokenBucket:
+    """A token bucket, thread-safe; the clock is injectable so tests need not wait."""
+
+    def __init__(self, rate: Rate, clock=time.monotonic):
+        self.rate, self._clock = rate, clock
+        self._tokens, self._updated = float(rate.burst), clock()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take a token, borrowing against the refill when there is none; returns the
+        seconds to wait until the token borrowed exists. Borrowing keeps callers in order
+        without holding the lock while they wait."""
+        with self._lock:
+            self._refill()
+            self._tokens -= 1
+            return max(0.0, -self._tokens / self.rate.per_second)
+
+    def try_take(self) -> bool:
+        """Take a token if there is one now."""
+        with self._lock:
+            self._refill()
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+    def _refill(self):
+        now = self._clock()
+        self._tokens = min(self.rate.burst, self._tokens + (now - self._updated) * self.rate.per_second)
+        self._updated = now
+
+
+class Pacer:
+    """A token bucket per (region, API family), shared by every client and thread of a
+    process; a call waits for its token before it is sent."""
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep):
+        self._clock, self._sleep = clock, sleep
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+        self.waits = 0          # calls that had to wait, and for how long in all
+        self.waited = 0.0
+
+    def wait(self, region: str, service: str, action: str) -> float:
+        family, rate = api_family(service, action)
+        with self._lock:
+            bucket = self._buckets.get((region, family))
+            if bucket is None:
+                bucket = self._buckets[region, family] = TokenBucket(rate, self._clock)
+        delay = bucket.reserve()
+        if delay:
+            with self._lock:
+                self.waits += 1
+                self.waited += delay
+            self._sleep(delay)
+        return delay
+
+
+PACER = Pacer()
+
+
+def _pace(region, service, event_name, **kwargs):
+    # A before-send handler that returned something would stand in for the response.
+    PACER.wait(region, service, event_name.rsplit(".", 1)[-1])
 
 
 def error_code(error: Exception) -> str:

@@ -78,13 +78,15 @@ def running_server(wrap_app=None):
         server.stop()
 
 
-def seed(region: str, counts: dict[str, int] | None = None, default_count: int = 1) -> dict[str, list[str]]:
-    """Create resources of every registered type in a region (global types when region is
-    `global`), each by its own seeder; returns their ids by type key."""
+def seed(region: str, counts: dict[str, int] | None = None, default_count: int = 1,
+         services: tuple[str, ...] | None = None) -> dict[str, list[str]]:
+    """Create resources of every registered type (of `services`, when given) in a region
+    (global types when region is `global`), each by its own seeder; returns their ids by type key."""
     session = boto3.Session()
     counts = counts or {}
     return {t.key: t.seed(session, aws.home_region(session) if t.is_global else region, count)
-            for t in _types_of(region) if (count := counts.get(t.key, default_count))}
+            for t in _types_of(region) if (services is None or t.service in services)
+            and (count := counts.get(t.key, default_count))}
 
 
 def inventory(region: str) -> dict[str, list[str]]:

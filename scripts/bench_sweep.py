@@ -16,27 +16,20 @@ import time
 from pathlib import Path
 
 from costcutter import sandbox
+from costcutter.faults import FaultInjector, Faults
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "sa-east-1"]
-
-
-def slowed(latency):
-    def wrap(app):
-        def delayed(environ, start_response):
-            time.sleep(latency)
-            return app(environ, start_response)
-        return delayed
-    return wrap
 
 
 def sweep_seconds(endpoint, regions, key_pairs, processes, threads) -> float:
     sandbox.reset_server(endpoint)
     for region in regions:
-        sandbox.seed(region, key_pairs=key_pairs, snapshots=key_pairs // 2, security_groups=key_pairs // 4)
+        sandbox.seed(region, {"ec2.key_pairs": key_pairs, "ec2.snapshots": key_pairs // 2,
+                              "ec2.security_groups": key_pairs // 4}, default_count=0)
     with tempfile.TemporaryDirectory() as folder:
         environment = {**os.environ, "COSTCUTTER_MAX_PROCESSES": str(processes),
-                       "COSTCUTTER_THREADS_PER_SUBRESOURCE": str(threads), "XDG_STATE_HOME": folder}
-        command = [sys.executable, "-m", "costcutter", "run", "--no-dry-run", "--yes",
+                       "COSTCUTTER_THREADS_PER_RESOURCE_TYPE": str(threads), "XDG_STATE_HOME": folder}
+        command = [sys.executable, "-m", "costcutter", "run", "--no-dry-run", "--yes", "--service", "ec2",
                    "--db", str(Path(folder) / "bench.db"), *[a for r in regions for a in ("--region", r)]]
         started = time.perf_counter()
         subprocess.run(command, env=environment, check=True, stdout=subprocess.DEVNULL)
@@ -50,7 +43,8 @@ def main():
     parser.add_argument("--latency", type=float, default=0.03, help="seconds added to every request")
     args = parser.parse_args()
     regions = REGIONS[:args.regions]
-    with sandbox.running_server(wrap_app=slowed(args.latency)) as endpoint:
+    slowed = FaultInjector(Faults(latency={"*": args.latency}))
+    with sandbox.running_server(wrap_app=slowed.around) as endpoint:
         serial = sweep_seconds(endpoint, regions, args.key_pairs, processes=1, threads=1)
         parallel = sweep_seconds(endpoint, regions, args.key_pairs, processes=4, threads=8)
     print(f"{len(regions)} regions, {args.key_pairs} key pairs each (+ snapshots, groups), {args.latency}s per request")

@@ -1,6 +1,7 @@
 """Shared fixtures. Nothing here reaches real AWS: credentials are dummies, and every
 client talks either to moto in process (mock_aws) or to a moto server on 127.0.0.1."""
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -17,6 +18,7 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from costcutter import aws, paths  # noqa: E402
+from costcutter.faults import FaultInjector, Faults  # noqa: E402
 from costcutter.reporter import Reporter  # noqa: E402
 from costcutter.store import EventStore, EventWriter, new_event  # noqa: E402
 
@@ -90,6 +92,12 @@ def damage():
     return damage
 
 
+@pytest.fixture(autouse=True)
+def fresh_pacer(monkeypatch):
+    """Each test starts with full token buckets, whatever the tests before it called."""
+    monkeypatch.setattr(aws, "PACER", aws.Pacer())
+
+
 @pytest.fixture
 def aws_mock(monkeypatch):
     """moto in process, for handler tests; clients cached by earlier tests are dropped."""
@@ -135,8 +143,38 @@ def moto_server():
 @pytest.fixture
 def sandbox_endpoint(moto_server, monkeypatch):
     """The moto server, emptied, with this process's clients pointed at it."""
-    sandbox.reset_server(moto_server)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    with _emptied_and_in_use(moto_server, monkeypatch):
+        yield moto_server
+
+
+@pytest.fixture(scope="module")
+def fault_server_module():
+    """A moto server on 127.0.0.1 behind a FaultInjector, one per test module."""
+    injector = FaultInjector()
+    server, endpoint = sandbox.start_server(wrap_app=injector.around)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    yield endpoint, injector
+    server.stop()
+
+
+@pytest.fixture
+def fault_server(fault_server_module, monkeypatch):
+    """(endpoint, injector): the fault-injecting server, emptied, with no faults and
+    nothing recorded, and this process's clients pointed at it. A test makes it misbehave
+    with injector.configure(Faults(...))."""
+    endpoint, injector = fault_server_module
+    injector.configure(Faults())
+    with _emptied_and_in_use(endpoint, monkeypatch):
+        injector.clear()
+        yield endpoint, injector
+
+
+@contextlib.contextmanager
+def _emptied_and_in_use(endpoint, monkeypatch):
+    sandbox.reset_server(endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     aws._clients.clear()
-    yield moto_server
-    aws._clients.clear()
+    try:
+        yield
+    finally:
+        aws._clients.clear()

@@ -1,107 +1,50 @@
 """Stopping a real run in the middle, every way it can stop, then resuming it.
 
-The costcutter CLI runs as a subprocess against a moto server on 127.0.0.1 whose every
-delete request is noted (and slowed down, so there is a middle to stop in): that record,
-not the event log, is the proof that nothing is deleted twice.
+The costcutter CLI runs as a subprocess against a moto server on 127.0.0.1 that records
+every mutating request (and slows deletions down, so there is a middle to stop in): that
+record, not the event log, is the proof that nothing is deleted twice.
 """
 
-import io
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from costcutter import sandbox
+from costcutter import registry, sandbox
+from costcutter.faults import Faults, deletions_of
 from costcutter.store import EventStore
 
 REGIONS = ("us-east-1", "eu-west-1")
-DELETE_ACTIONS = {"TerminateInstances", "DeregisterImage", "DeleteSnapshot", "DeleteVolume", "ReleaseAddress",
-                  "DeleteKeyPair", "DeleteSecurityGroup"}
+SERVICES = ("ec2", "s3")  # enough to stop in the middle of; the engine does the same for every type
+DELETE_ACTIONS = deletions_of(t for t in registry.resource_types() if t.service in SERVICES)
 DELETE_DELAY_SECONDS = 0.1
 MANY = {"ec2.key_pairs": 25, "ec2.snapshots": 10, "ec2.security_groups": 8, "ec2.volumes": 6}  # the rest: 3 each
 
 
-class DeleteRecorder:
-    """WSGI middleware: notes each delete request with the resources it names, then lets it through."""
-
-    def __init__(self, app):
-        self.app = app
-        self.calls: list[tuple[str, str]] = []  # (region, resource id)
-        self._lock = threading.Lock()
-
-    def __call__(self, environ, start_response):
-        deleted = self._deleted_resources(environ)
-        if deleted:
-            with self._lock:
-                self.calls.extend(deleted)
-            time.sleep(DELETE_DELAY_SECONDS)
-        return self.app(environ, start_response)
-
-    def _deleted_resources(self, environ):
-        """(region, resource id) of each resource the request deletes; the region is read
-        from the request's signature, since key pair names repeat across regions."""
-        region = environ.get("HTTP_AUTHORIZATION", "").split("Credential=")[-1].split("/")[2:3]
-        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        if method == "DELETE" and path.strip("/").count("/") == 0 and not environ.get("QUERY_STRING"):
-            return [(*region, path.strip("/"))]
-        if method != "POST" or "form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
-            return []
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        params = urllib.parse.parse_qs(body.decode())
-        action = params.get("Action", [""])[0]
-        if action not in DELETE_ACTIONS:
-            return []
-        return [(*region, value) for key, values in params.items() if key not in ("Action", "Version")
-                for value in values if key != "AssociationId"]
-
-    def per_resource(self) -> dict[tuple[str, str], int]:
-        counts: dict[tuple[str, str], int] = {}
-        for call in self.calls:
-            counts[call] = counts.get(call, 0) + 1
-        return counts
-
-
-@pytest.fixture(scope="module")
-def recording_server():
-    recorder = {}
-
-    def wrap(app):
-        recorder["app"] = DeleteRecorder(app)
-        return recorder["app"]
-
-    server, endpoint = sandbox.start_server(wrap_app=wrap)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    yield endpoint, recorder["app"]
-    server.stop()
-
-
 @pytest.fixture
-def sandbox_with_recorder(recording_server, monkeypatch):
-    endpoint, recorder = recording_server
-    sandbox.reset_server(endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    made = {region: sandbox.seed(region, MANY, default_count=3) for region in REGIONS}
-    recorder.calls.clear()
-    return made, recorder
+def sandbox_with_recorder(fault_server):
+    _, injector = fault_server
+    made = {region: sandbox.seed(region, MANY, default_count=3, services=SERVICES) for region in REGIONS}
+    injector.configure(Faults(latency={pattern: DELETE_DELAY_SECONDS for pattern in DELETE_ACTIONS}))
+    injector.clear()
+    return made, injector
 
 
 def costcutter(db_path, *args) -> subprocess.Popen:
-    environment = {**os.environ, "COSTCUTTER_THREADS_PER_SUBRESOURCE": "2", "COSTCUTTER_WAIT_TIMEOUT": "5"}
+    environment = {**os.environ, "COSTCUTTER_THREADS_PER_RESOURCE_TYPE": "2", "COSTCUTTER_WAIT_TIMEOUT": "5"}
     return subprocess.Popen([sys.executable, "-m", "costcutter", *args, "--db", str(db_path)], env=environment,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
 def start_real_run(db_path) -> subprocess.Popen:
     regions = [arg for region in REGIONS for arg in ("--region", region)]
-    return costcutter(db_path, "run", *regions, "--no-dry-run", "--yes")
+    services = [arg for service in SERVICES for arg in ("--service", service)]
+    return costcutter(db_path, "run", *regions, *services, "--no-dry-run", "--yes")
 
 
 def wait_for_deletions(db_path: Path, at_least: int, process: subprocess.Popen, timeout=60) -> str:
@@ -130,7 +73,7 @@ def resume(db_path, run_id) -> tuple[int, str]:
 def assert_everything_deleted_once(made, recorder, db_path, run_id):
     for region in REGIONS:
         assert {kind: ids for kind, ids in sandbox.inventory(region).items() if ids} == {}
-    counts = recorder.per_resource()
+    counts = recorder.per_resource(DELETE_ACTIONS)
     assert {call: n for call, n in counts.items() if n > 1} == {}, "deleted more than once"
     seeded = {(region, rid) for region in REGIONS for ids in made[region].values() for rid in ids}
     assert {resource for resource in seeded if counts.get(resource) != 1} == set()
@@ -147,13 +90,13 @@ def test_kill_9_in_the_middle_then_resume_finishes_without_deleting_twice(sandbo
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     before = all_events(db_path, run_id)
-    deletions_before = len(recorder.calls)
+    deletions_before = recorder.per_resource(DELETE_ACTIONS).total()
     assert EventStore(db_path).status(run_id) == "incomplete"
 
     code, output = resume(db_path, run_id)
 
     assert code == 0, output
-    assert len(recorder.calls) > deletions_before  # the kill did leave work for the resume
+    assert recorder.per_resource(DELETE_ACTIONS).total() > deletions_before  # the kill did leave work for the resume
     after = all_events(db_path, run_id)
     assert after[:len(before)] == before  # nothing written before the kill was lost or changed
     assert EventStore(db_path).status(run_id) == "finished"

@@ -6,7 +6,7 @@ group first drops its own rules that name groups, and the other can go.
 
 import uuid
 
-from costcutter import engine
+from costcutter import aws, engine
 from costcutter.registry import ResourceType, Step, call, listed
 
 _GONE_CODES = frozenset({"InvalidGroup.NotFound", "InvalidGroupId.NotFound"})
@@ -27,7 +27,11 @@ def _names_groups(group) -> bool:
 def _revoke_rules_naming_groups(target, group):
     for direction, operation in _DIRECTIONS:
         if rules := _rules_naming_groups(group, direction):
-            getattr(target.client, operation)(GroupId=group.id, IpPermissions=rules)
+            # A group these rules name may be gone already, and then they hold nothing back: its
+            # NotFound is about that group, not this one, whose fate the deletion tells. A rule
+            # that is not found was revoked by an earlier attempt whose answer was lost.
+            with aws.ignoring(*_GONE_CODES, "InvalidPermission.NotFound"):
+                getattr(target.client, operation)(GroupId=group.id, IpPermissions=rules)
 
 
 def _seed(session, region, count):
@@ -41,9 +45,7 @@ SECURITY_GROUPS = ResourceType(
     list=listed("describe_security_groups", "SecurityGroups", "GroupId", name="GroupName",
                 keep=lambda group: group["GroupName"] != "default", properties={"vpc_id": "VpcId"}),
     steps=(
-        # A group these rules name may be gone already, and then they hold nothing back: its
-        # NotFound is about that group, not this one, whose fate the deletion tells.
-        Step("revoke_group_rules", _revoke_rules_naming_groups, done_codes=_GONE_CODES, when=_names_groups),
+        Step("revoke_group_rules", _revoke_rules_naming_groups, when=_names_groups),
         call("delete_security_group", "GroupId"),
     ),
     gone_codes=_GONE_CODES,

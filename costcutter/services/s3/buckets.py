@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
 
-from costcutter import engine
+from costcutter import aws, engine
 from costcutter.registry import ResourceType, Step, call, pages, record
 
 BATCHES_IN_PARALLEL = 4
@@ -66,7 +66,9 @@ def _abort_uploads(s3, bucket) -> int:
     aborted = 0
     for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
         for upload in page.get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+            # Gone already: aborted by an earlier attempt of this call whose answer was lost.
+            with aws.ignoring("NoSuchUpload"):
+                s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
             aborted += 1
     return aborted
 

@@ -1,0 +1,388 @@
+"""A moto server that misbehaves like AWS on a bad day, for tests and for trying things by hand.
+
+FaultInjector is WSGI middleware around moto's application. It tells each signed request's
+region, service and action apart, and, as a Faults declaration says, slows it down,
+throttles it with the error its protocol really uses, answers 500 or 503 before or after
+moto acted on it, or drops the connection without an answer. It records every mutating
+request that reaches it, so a test can prove from the server's side that nothing was
+deleted twice, and counts what it did.
+
+    injector = FaultInjector(Faults(latency={"*": 0.05}, throttle={"ec2:Describe*": 1/3},
+                                    errors_after={"ec2:Delete*": 0.05}, seed=7))
+    server, endpoint = sandbox.start_server(wrap_app=injector.around)
+
+Requests without a SigV4 signature (moto's own /moto-api) pass through untouched.
+"""
+
+import collections
+import dataclasses
+import fnmatch
+import functools
+import io
+import json
+import random
+import re
+import socket
+import threading
+import time
+import urllib.parse
+
+import boto3
+import botocore.exceptions
+import botocore.session
+
+from costcutter.aws import Rate, TokenBucket, is_mutating
+
+THROTTLED, ERROR, ERROR_AFTER, RESET, RESET_AFTER = "throttled", "error", "error_after", "reset", "reset_after"
+_RANDOM_FAULTS = {ERROR: "errors", ERROR_AFTER: "errors_after", RESET: "resets", RESET_AFTER: "resets_after"}
+
+# protocol -> (HTTP status, code) AWS answers a throttled request with
+_THROTTLING = {"ec2": (503, "RequestLimitExceeded"), "query": (400, "Throttling"), "rest-xml": (400, "Throttling"),
+               "json": (400, "ThrottlingException"), "rest-json": (429, "TooManyRequestsException"),
+               "s3": (503, "SlowDown")}
+_SERVER_ERRORS = {500: "InternalError", 503: "ServiceUnavailable"}
+_RESOURCE_NAMING = re.compile(r"(Id|Ids|Name|Names|Arn)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Faults:
+    """What to do to requests. Each field maps patterns to a value; a pattern is a glob of
+    "service:Action" ("ec2:Delete*", "s3:*") or of the action alone, in every service
+    ("*", "Describe*"), and the first pattern that matches a request wins.
+
+    errors, errors_after, resets and resets_after are probabilities: of a 500 or 503
+    before moto sees the request, of moto acting and its answer being replaced by a 500
+    or 503, and of the connection being closed without an answer, before or after moto
+    acts. throttle values are a probability, or a Rate: a token bucket per region and
+    pattern, throttling whatever finds it empty.
+    """
+
+    latency: dict[str, float] = dataclasses.field(default_factory=dict)   # seconds added
+    throttle: dict[str, float | Rate] = dataclasses.field(default_factory=dict)
+    errors: dict[str, float] = dataclasses.field(default_factory=dict)
+    errors_after: dict[str, float] = dataclasses.field(default_factory=dict)
+    resets: dict[str, float] = dataclasses.field(default_factory=dict)
+    resets_after: dict[str, float] = dataclasses.field(default_factory=dict)
+    seed: int = 0
+    # From this attempt on (botocore's amz-sdk-request header counts them) a request goes
+    # through untouched, so a test proves faults are handled, not that retries run out.
+    spare_from_attempt: int | None = None
+
+    def pick(self, field: str, service: str, action: str):
+        """(pattern, value) of the first pattern of `field` matching the call, or (None, None)."""
+        for pattern, value in getattr(self, field).items():
+            if matches(pattern, service, action):
+                return pattern, value
+        return None, None
+
+
+def matches(pattern: str, service: str, action: str) -> bool:
+    """Whether a "service:Action" glob, or an action glob for every service, covers a call."""
+    return fnmatch.fnmatchcase(f"{service}:{action}", pattern if ":" in pattern else f"*:{pattern}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """A mutating request as the server saw it, and what the injector did to it."""
+    region: str
+    service: str
+    action: str
+    resource_ids: tuple[str, ...]
+    fault: str | None   # None (untouched), or THROTTLED, ERROR, ERROR_AFTER, RESET, RESET_AFTER
+
+    @property
+    def reached_moto(self) -> bool:
+        return self.fault in (None, ERROR_AFTER, RESET_AFTER)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    region: str
+    service: str
+    protocol: str
+    action: str
+    resource_ids: tuple[str, ...]
+    attempt: int
+
+
+class FaultInjector:
+    """WSGI middleware around moto: applies Faults, records mutating calls, counts faults."""
+
+    def __init__(self, faults: Faults | None = None, app=None):
+        self.app = app
+        self._lock = threading.Lock()
+        self.configure(faults or Faults())
+        self.clear()
+
+    def around(self, app):
+        """For sandbox.start_server(wrap_app=...)."""
+        self.app = app
+        return self
+
+    def configure(self, faults: Faults) -> None:
+        """Apply other faults from now on, with fresh buckets and random streams."""
+        with self._lock:
+            self.faults = faults
+            self._buckets: dict[tuple[str, str], TokenBucket] = {}
+            self._randoms: dict[tuple[str, str, str], random.Random] = {}
+
+    def clear(self) -> None:
+        """Forget the calls recorded and the counts."""
+        with self._lock:
+            self.calls: list[Call] = []
+            self.counts: collections.Counter = collections.Counter()
+
+    def per_resource(self, patterns, answered: bool = False) -> collections.Counter:
+        """(region, resource id) -> how many requests naming it reached moto, of the actions
+        the patterns cover ("ec2:Delete*", "s3:DeleteBucket"); with answered, only those
+        whose answer got back to the client."""
+        return collections.Counter(
+            (call.region, resource_id) for call in list(self.calls)
+            if (call.fault is None if answered else call.reached_moto)
+            and any(matches(p, call.service, call.action) for p in patterns)
+            for resource_id in call.resource_ids)
+
+    def summary(self) -> str:
+        counts = self.counts
+        return (f"{counts['requests']} requests ({counts['retries']} retries): {counts[THROTTLED]} throttled, "
+                f"{counts[ERROR]} errors and {counts[RESET]} resets before moto acted, "
+                f"{counts[ERROR_AFTER]} errors and {counts[RESET_AFTER]} resets after")
+
+    def __call__(self, environ, start_response):
+        request = identify(environ)
+        if request is None:
+            return self.app(environ, start_response)
+        faults = self.faults
+        _, latency = faults.pick("latency", request.service, request.action)
+        if latency:
+            time.sleep(latency)
+        fault = self._decide(faults, request)
+        self._note(request, fault)
+        if fault == THROTTLED:
+            return _error_response(start_response, request, *_THROTTLING[_error_style(request)],
+                                   "Rate exceeded (injected)")
+        if fault in (ERROR, RESET):
+            return self._fail(environ, start_response, request, fault)
+        response = self.app(environ, start_response if fault is None else _discard)
+        if fault is None:
+            return response
+        _consume(response)  # moto has acted; what it answered is lost
+        return self._fail(environ, start_response, request, fault)
+
+    def _decide(self, faults: Faults, request: Request) -> str | None:
+        if faults.spare_from_attempt and request.attempt >= faults.spare_from_attempt:
+            return None
+        pattern, throttle = faults.pick("throttle", request.service, request.action)
+        if isinstance(throttle, Rate):
+            if not self._bucket(request.region, pattern, throttle).try_take():
+                return THROTTLED
+            throttle = None
+        chances = [(THROTTLED, throttle)] + [(fault, faults.pick(field, request.service, request.action)[1])
+                                             for fault, field in _RANDOM_FAULTS.items()]
+        draw = self._random(faults, request).random()
+        for fault, chance in chances:
+            if draw < (chance or 0):
+                return fault
+            draw -= chance or 0
+        return None
+
+    def _random(self, faults: Faults, request: Request) -> random.Random:
+        """One random stream per (region, service, action): the nth call of an action meets
+        the same fate in every run with the same seed, however threads interleave."""
+        key = (request.region, request.service, request.action)
+        with self._lock:
+            if key not in self._randoms:
+                self._randoms[key] = random.Random(f"{faults.seed}:{':'.join(key)}")
+            return self._randoms[key]
+
+    def _bucket(self, region: str, pattern: str, rate: Rate) -> TokenBucket:
+        with self._lock:
+            if (region, pattern) not in self._buckets:
+                self._buckets[region, pattern] = TokenBucket(rate)
+            return self._buckets[region, pattern]
+
+    def _note(self, request: Request, fault: str | None) -> None:
+        with self._lock:
+            self.counts["requests"] += 1
+            self.counts["retries"] += request.attempt > 1
+            if fault:
+                self.counts[fault] += 1
+            if is_mutating(request.action):
+                self.calls.append(Call(request.region, request.service, request.action, request.resource_ids, fault))
+
+    def _fail(self, environ, start_response, request: Request, fault: str):
+        if fault in (RESET, RESET_AFTER):
+            _drop_connection(environ)
+        status = self._random(self.faults, request).choice(sorted(_SERVER_ERRORS))
+        return _error_response(start_response, request, status, _SERVER_ERRORS[status], f"injected {fault}")
+
+
+def _discard(status, headers, exc_info=None):
+    return lambda data: None
+
+
+def _consume(response) -> None:
+    try:
+        for _ in response:
+            pass
+    finally:
+        getattr(response, "close", lambda: None)()
+
+
+def _drop_connection(environ):
+    """Close the connection without an answer: werkzeug's server treats a ConnectionError
+    from the application as a dropped connection and sends nothing; shutting the socket
+    down makes the client see it at once instead of waiting for its read timeout."""
+    connection = environ.get("werkzeug.socket")
+    if connection is not None:
+        connection.shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetError("connection reset (injected)")
+
+
+# Telling requests apart
+
+def identify(environ) -> Request | None:
+    """The region, service, protocol and action of a SigV4-signed request, or None when it
+    is unsigned or in a protocol the injector cannot answer in (CloudWatch's CBOR)."""
+    credential = re.search(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    if not credential:
+        return None
+    region, signing_name = credential.groups()
+    model = _service_model(signing_name)
+    if model is None or model.protocol not in _THROTTLING:
+        return None
+    if model.protocol in ("ec2", "query"):
+        params = urllib.parse.parse_qsl(_body(environ).decode() or environ.get("QUERY_STRING", ""))
+        action = dict(params).get("Action", "")
+        named = [value for key, value in params if _RESOURCE_NAMING.search(key.split(".")[0])]
+    elif model.protocol == "json":
+        action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        body = json.loads(_body(environ) or b"{}")
+        named = [value for key, value in body.items() if _RESOURCE_NAMING.search(key) and isinstance(value, str)]
+    else:
+        action, labels = _rest_operation(model.service_name, environ)
+        named = list(labels.values())
+    attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+    return Request(region, model.service_name, model.protocol, action, tuple(named),
+                   int(attempt.group(1)) if attempt else 1)
+
+
+def _body(environ) -> bytes:
+    """The request body, read once and put back for moto to read again."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+_botocore = botocore.session.get_session()
+
+
+@functools.cache
+def _service_model(signing_name: str):
+    """botocore's model of the service a request is signed for. The signing name is the
+    service's own name for most; a few (elasticloadbalancing, monitoring) need a search."""
+    try:
+        return _botocore.get_service_model(signing_name)
+    except botocore.exceptions.UnknownServiceError:
+        pass
+    for name in _botocore.get_available_services():
+        model = _botocore.get_service_model(name)
+        if model.signing_name == signing_name:
+            return model
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Route:
+    operation: str
+    method: str
+    path: re.Pattern
+    query: tuple[tuple[str, str | None], ...]   # (name, value or None for any) the request must have
+    headers: tuple[str, ...]                     # headers the request must have (WSGI spelling)
+
+
+@functools.cache
+def _rest_routes(service_name: str) -> tuple[_Route, ...]:
+    """A route per operation of a REST service, from its requestUri: the most specific
+    routes (most required query keys and headers, longest path) first."""
+    model = _botocore.get_service_model(service_name)
+    routes = []
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        path, _, query = operation.http["requestUri"].partition("?")
+        needed = [(key, value or None) for key, _, value in
+                  (pair.partition("=") for pair in query.split("&") if pair)]
+        headers = []
+        shape = operation.input_shape
+        for member in (shape.required_members if shape else []):
+            where = shape.members[member].serialization
+            if where.get("location") == "querystring":
+                needed.append((where["name"], None))
+            elif where.get("location") == "header":
+                headers.append("HTTP_" + where["name"].upper().replace("-", "_"))
+        routes.append(_Route(name, operation.http["method"], _path_pattern(path), tuple(needed), tuple(headers)))
+    return tuple(sorted(routes, key=lambda r: (-len(r.query) - len(r.headers), -len(r.path.pattern))))
+
+
+def _path_pattern(template: str) -> re.Pattern:
+    """"/{Bucket}/{Key+}" -> a regex with a named group per label; a label with + spans slashes."""
+    pattern, end = "", 0
+    for label in re.finditer(r"\{(\w+)(\+?)\}", template):
+        pattern += re.escape(template[end:label.start()])
+        pattern += f"(?P<{label.group(1)}>{'.+' if label.group(2) else '[^/]+'})"
+        end = label.end()
+    return re.compile(pattern + re.escape(template[end:]).rstrip("/") + "/?")
+
+
+def _rest_operation(service_name: str, environ) -> tuple[str, dict[str, str]]:
+    """(operation, path labels) of a REST request; the HTTP method when nothing matches."""
+    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    for route in _rest_routes(service_name):
+        match = route.method == method and route.path.fullmatch(path)
+        if (match and all(header in environ for header in route.headers)
+                and all(key in query and value in (None, query[key][0]) for key, value in route.query)):
+            return route.operation, match.groupdict()
+    return method, {}
+
+
+# Answering in each protocol's own error format
+
+def _error_style(request: Request) -> str:
+    """S3 answers in an error format of its own; every other service in its protocol's."""
+    return "s3" if request.service == "s3" else request.protocol
+
+
+def _error_response(start_response, request: Request, status: int, code: str, message: str):
+    protocol = _error_style(request)
+    request_id = "injected-fault"
+    headers = [("x-amzn-RequestId", request_id)]
+    if protocol in ("json", "rest-json"):
+        headers += [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)]
+        body = json.dumps({"__type": code, "message": message})
+    else:
+        headers.append(("Content-Type", "text/xml"))
+        error = f"<Code>{code}</Code><Message>{message}</Message>"
+        body = {"ec2": f"<Response><Errors><Error>{error}</Error></Errors><RequestID>{request_id}</RequestID></Response>",
+                "s3": f"<Error>{error}<RequestId>{request_id}</RequestId></Error>"}.get(
+            protocol, f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error><RequestId>{request_id}</RequestId></ErrorResponse>")
+    encoded = body.encode()
+    start_response(f"{status} {_REASONS[status]}", headers + [("Content-Length", str(len(encoded)))])
+    return [encoded]
+
+
+_REASONS = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def deletions_of(types) -> tuple[str, ...]:
+    """The "service:Action" patterns of the deletions (last steps) of these resource types,
+    from their declarations: what a test counts to prove nothing was deleted twice. A
+    deletion made by a function of the type's own (not `call`) is matched by its verb."""
+    patterns = set()
+    for rtype in types:
+        client = boto3.client(rtype.client, region_name="us-east-1")
+        signing = client.meta.service_model.signing_name
+        action = client.meta.method_to_api_mapping.get(rtype.steps[-1].call.__name__)
+        patterns.add(f"{signing}:{action}" if action else f"{signing}:Delete*")
+    return tuple(sorted(patterns))
