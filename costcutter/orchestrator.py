@@ -206,7 +206,10 @@ def _init_region_process(stop, log_queue, log_level):
     global _stop
     _stop = _RegionStop(stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides how to stop on Ctrl-C
-    signal.signal(signal.SIGTERM, lambda signum, frame: _stop_then_exit("asked to stop (SIGTERM)"))
+    # SIGTERM (to the process group, from timeout(1) or systemd, or from the pool when
+    # another process died) stops this region after the deletions in flight; the job then
+    # returns as usual, and the process ends when the pool says so.
+    signal.signal(signal.SIGTERM, lambda signum, frame: _stop.set())
     logs.setup_worker(log_queue, log_level)
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), name="parent-watch", daemon=True).start()
 
