@@ -33,12 +33,32 @@ def use_sandbox_environment(endpoint: str | None = None) -> None:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
 
 
+def fill_moto_gaps() -> None:
+    """Teach moto the calls CostCutter makes that it lacks, each answering what AWS would
+    for what moto can hold.
+
+    IAM service-specific credentials (CodeCommit, Keyspaces, Bedrock) cannot be created
+    in moto, so every user it has has none; the step that deletes them is tested against
+    AWS's response shapes with botocore's Stubber (tests/test_global.py).
+    """
+    from moto.core.responses import ActionResult
+    from moto.iam.responses import IamResponse
+
+    def list_service_specific_credentials(self):
+        self.backend.get_user(self._get_param("UserName"))  # NoSuchEntity for an unknown user, as in AWS
+        return ActionResult({"ServiceSpecificCredentials": []})
+
+    if not hasattr(IamResponse, "list_service_specific_credentials"):
+        IamResponse.list_service_specific_credentials = list_service_specific_credentials
+
+
 def start_server(wrap_app=None):
     """Start a moto server on a free port of 127.0.0.1; returns (server, endpoint URL).
 
     wrap_app, if given, wraps the WSGI application (the tests use it to watch requests).
     """
     use_sandbox_environment()
+    fill_moto_gaps()
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import WSGIRequestHandler, make_server

@@ -103,6 +103,7 @@ def aws_mock(monkeypatch):
     """moto in process, for handler tests; clients cached by earlier tests are dropped."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     aws._clients.clear()
+    sandbox.fill_moto_gaps()
     with mock_aws():
         yield
     aws._clients.clear()

@@ -1,0 +1,1 @@
+"""CloudFront: distributions, disabled, then deleted once CloudFront has deployed that."""

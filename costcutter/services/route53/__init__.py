@@ -1,0 +1,1 @@
+"""Route 53: hosted zones, emptied of their records, and health checks."""
