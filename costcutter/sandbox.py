@@ -5,7 +5,10 @@ to real AWS: the server is local, and the credentials it sets are dummies.
 """
 
 import contextlib
+import io
+import json
 import os
+import zipfile
 
 import boto3
 
@@ -117,3 +120,80 @@ def inventory(region: str) -> dict[str, list[str]]:
 
 def _types_of(region: str):
     return [t for t in resource_types() if t.is_global == (region == GLOBAL_REGION)]
+
+
+def seed_stack(region: str, name: str = "shop") -> dict[str, str]:
+    """A small but real web stack in one region, with the dependencies real accounts have:
+    a VPC with two subnets, an internet gateway and a NAT gateway, a load balancer in front
+    of an Auto Scaling group, an RDS instance in a subnet group, a Lambda function with its
+    IAM role, a KMS key with an alias, a queue, a topic and a log group. Returns what it
+    made, by name. (Each type's own seeder makes one of it alone; this is how they hold
+    each other.)"""
+    session = boto3.Session()
+
+    def client(service):
+        return session.client(service, region_name=region)
+
+    ec2, made = client("ec2"), {}
+    vpc = made["vpc"] = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{n}.0/24", AvailabilityZone=f"{region}{zone}")
+               ["Subnet"]["SubnetId"] for n, zone in enumerate("ab")]
+    made["subnets"] = ",".join(subnets)
+    gateway = made["internet_gateway"] = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    routes = made["route_table"] = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=routes, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    ec2.associate_route_table(RouteTableId=routes, SubnetId=subnets[0])
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    made["nat_gateway"] = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=address)["NatGateway"]["NatGatewayId"]
+    group = made["security_group"] = ec2.create_security_group(
+        GroupName=f"{name}-web", Description="web", VpcId=vpc)["GroupId"]
+
+    elbv2 = client("elbv2")
+    balancer = elbv2.create_load_balancer(Name=f"{name}-lb", Subnets=subnets, SecurityGroups=[group])
+    made["load_balancer"] = balancer["LoadBalancers"][0]["LoadBalancerArn"]
+    target_group = made["target_group"] = elbv2.create_target_group(
+        Name=f"{name}-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(LoadBalancerArn=made["load_balancer"], Protocol="HTTP", Port=80,
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}])
+    image = ec2.register_image(Name=f"{name}-image", RootDeviceName="/dev/sda1",
+                               BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8}}])["ImageId"]
+    template = ec2.create_launch_template(LaunchTemplateName=f"{name}-web", LaunchTemplateData={
+        "ImageId": image, "InstanceType": "t3.micro", "SecurityGroupIds": [group]})
+    made["launch_template"] = template["LaunchTemplate"]["LaunchTemplateId"]
+    made["auto_scaling_group"] = f"{name}-web"
+    client("autoscaling").create_auto_scaling_group(
+        AutoScalingGroupName=made["auto_scaling_group"], MinSize=1, MaxSize=2, DesiredCapacity=1,
+        LaunchTemplate={"LaunchTemplateId": made["launch_template"]}, VPCZoneIdentifier=",".join(subnets),
+        TargetGroupARNs=[target_group])
+
+    rds = client("rds")
+    rds.create_db_subnet_group(DBSubnetGroupName=f"{name}-db", DBSubnetGroupDescription="db", SubnetIds=subnets)
+    made["db_instance"] = rds.create_db_instance(
+        DBInstanceIdentifier=f"{name}-db", DBInstanceClass="db.t3.micro", Engine="postgres", AllocatedStorage=20,
+        MasterUsername="shop", MasterUserPassword="not-a-secret-1", DBSubnetGroupName=f"{name}-db",
+        VpcSecurityGroupIds=[group])["DBInstance"]["DBInstanceIdentifier"]
+
+    role = session.client("iam").create_role(
+        RoleName=f"{name}-{region}-fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    made["role"] = role["Role"]["RoleName"]
+    made["function"] = client("lambda").create_function(
+        FunctionName=f"{name}-orders", Runtime="python3.12", Role=role["Role"]["Arn"], Handler="main.handler",
+        Code={"ZipFile": _zipped("main.py", "def handler(event, context):\n    return event\n")})["FunctionName"]
+
+    kms = client("kms")
+    made["kms_key"] = kms.create_key(Description=f"{name} data")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=f"alias/{name}-data", TargetKeyId=made["kms_key"])
+    made["queue"] = client("sqs").create_queue(QueueName=f"{name}-orders")["QueueUrl"]
+    made["topic"] = client("sns").create_topic(Name=f"{name}-alerts")["TopicArn"]
+    client("logs").create_log_group(logGroupName=f"/{name}/web")
+    made["log_group"] = f"/{name}/web"
+    return made
+
+
+def _zipped(name: str, text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, text)
+    return buffer.getvalue()
