@@ -6,6 +6,7 @@ not the event log, is the proof that nothing is deleted twice.
 """
 
 import io
+import json
 import os
 import re
 import signal
@@ -22,8 +23,22 @@ from costcutter import sandbox
 from costcutter.store import EventStore
 
 REGIONS = ("us-east-1", "eu-west-1")
-DELETE_ACTIONS = {"TerminateInstances", "DeregisterImage", "DeleteSnapshot", "DeleteVolume", "ReleaseAddress",
-                  "DeleteKeyPair", "DeleteSecurityGroup"}
+# What names the resources a delete request deletes, by protocol. Query protocol (EC2, ELB):
+# the action and its parameters holding ids. JSON protocol (ECS, ECR, FSx): the action of
+# X-Amz-Target and its body's keys. REST protocols (S3, EKS, EFS, Glacier, Backup): a DELETE
+# names its resource last in the path.
+DELETE_ACTIONS = {
+    "TerminateInstances": ("InstanceId",), "DeregisterImage": ("ImageId",), "DeleteSnapshot": ("SnapshotId",),
+    "DeleteVolume": ("VolumeId",), "ReleaseAddress": ("AllocationId",), "DeleteKeyPair": ("KeyName",),
+    "DeleteSecurityGroup": ("GroupId",), "DeleteLoadBalancer": ("LoadBalancerName", "LoadBalancerArn"),
+    "DeleteTargetGroup": ("TargetGroupArn",),
+}
+JSON_DELETE_ACTIONS = {
+    "DeleteService": "service", "StopTask": "task", "DeregisterContainerInstance": "containerInstance",
+    "DeleteCluster": "cluster", "DeleteTaskDefinitions": "taskDefinitions", "DeleteRepository": "repositoryName",
+    "DeleteFileSystem": "FileSystemId",
+}
+EKS_MEMBERS = {"node-groups", "fargate-profiles"}  # their ids are CLUSTER/NAME
 DELETE_DELAY_SECONDS = 0.1
 MANY = {"ec2.key_pairs": 25, "ec2.snapshots": 10, "ec2.security_groups": 8, "ec2.volumes": 6}  # the rest: 3 each
 
@@ -49,18 +64,35 @@ class DeleteRecorder:
         from the request's signature, since key pair names repeat across regions."""
         region = environ.get("HTTP_AUTHORIZATION", "").split("Credential=")[-1].split("/")[2:3]
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        if method == "DELETE" and path.strip("/").count("/") == 0 and not environ.get("QUERY_STRING"):
-            return [(*region, path.strip("/"))]
-        if method != "POST" or "form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
+        if method == "DELETE" and not environ.get("QUERY_STRING"):
+            segments = path.strip("/").split("/")
+            if len(segments) >= 3 and segments[-2] in EKS_MEMBERS:
+                return [(*region, f"{segments[-3]}/{segments[-1]}")]
+            return [(*region, urllib.parse.unquote(segments[-1]))]
+        if method != "POST":
             return []
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            return [(*region, rid) for rid in self._json_ids(environ)]
+        if "form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
+            return []
+        params = urllib.parse.parse_qs(self._body(environ).decode())
+        keys = DELETE_ACTIONS.get(params.get("Action", [""])[0], ())
+        return [(*region, value) for key, values in params.items() if key.split(".")[0] in keys for value in values]
+
+    def _json_ids(self, environ):
+        key = JSON_DELETE_ACTIONS.get(environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1])
+        if not key:
+            return []
+        value = json.loads(self._body(environ) or b"{}").get(key)
+        if key == "taskDefinitions":  # revisions, of the family that is the resource
+            return sorted({arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] for arn in value})
+        return [value]
+
+    @staticmethod
+    def _body(environ) -> bytes:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
-        params = urllib.parse.parse_qs(body.decode())
-        action = params.get("Action", [""])[0]
-        if action not in DELETE_ACTIONS:
-            return []
-        return [(*region, value) for key, values in params.items() if key not in ("Action", "Version")
-                for value in values if key != "AssociationId"]
+        return body
 
     def per_resource(self) -> dict[tuple[str, str], int]:
         counts: dict[tuple[str, str], int] = {}

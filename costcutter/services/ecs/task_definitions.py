@@ -1,9 +1,11 @@
 """ECS task definition families: every ACTIVE revision deregistered, then every INACTIVE one deleted.
 
-A family is one resource: its revisions are deregistered (they can no longer start tasks
-or services), and then deleted with DeleteTaskDefinitions, ten at a time, which also
-takes the revisions deregistered before this run. Free, but a left-over definition is
-what the next `run-task` or service starts.
+A family is one resource, listed while it has ACTIVE or INACTIVE revisions: its ACTIVE
+revisions are deregistered (they can no longer start tasks or services), then every
+INACTIVE one, those deregistered before this run too, is deleted with
+DeleteTaskDefinitions, ten at a time. Deleted revisions are DELETE_IN_PROGRESS until no
+task uses them, and no longer listed. Free, but a left-over definition is what the next
+`run-task` or service starts.
 """
 
 import uuid
@@ -30,14 +32,18 @@ def _family_of(arn: str) -> str:
 
 
 def _list(target):
-    # Grouped from the revisions, since ListTaskDefinitionFamilies also names families
-    # whose revisions are all deregistered.
-    families: dict[str, list[str]] = {}
-    for arn in _revisions(target.client, "ACTIVE"):
-        families.setdefault(_family_of(arn), []).append(arn)
-    for family, arns in families.items():
-        yield Resource(id=family, name=family, properties={"active_revisions": len(arns)},
-                       raw={"family": family, "revisions": arns})
+    # Grouped from the revisions, which also counts them; ListTaskDefinitionFamilies would
+    # do for AWS, but moto ignores its status and names families long deleted. INACTIVE
+    # revisions count, so that a family whose deregistration finished before a stop is
+    # still there for the resumed run to delete.
+    families: dict[str, dict[str, int]] = {}
+    for status in ("ACTIVE", "INACTIVE"):
+        for arn in _revisions(target.client, status):
+            counts = families.setdefault(_family_of(arn), {"ACTIVE": 0, "INACTIVE": 0})
+            counts[status] += 1
+    for family, counts in families.items():
+        yield Resource(id=family, name=family, properties={"active_revisions": counts["ACTIVE"],
+                                                           "inactive_revisions": counts["INACTIVE"]})
 
 
 def _deregister(target, family):
