@@ -9,6 +9,8 @@ for itself, is kept (what runs in it is cleaned all the same).
 
 import uuid
 
+from botocore.exceptions import ClientError
+
 from costcutter import aws, engine
 from costcutter.registry import ResourceType, call, pages, record
 
@@ -44,7 +46,7 @@ def describe(ecs, operation: str, items_key: str, param: str, at_once: int, clus
     for chunk in chunked(arns, at_once):
         try:
             yield from getattr(ecs, operation)(cluster=cluster, **{param: chunk}, **params)[items_key]
-        except Exception as error:
+        except ClientError as error:
             if aws.error_code(error) not in GONE_CODES:
                 raise
 

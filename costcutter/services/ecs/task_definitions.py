@@ -10,15 +10,13 @@ task uses them, and no longer listed. Free, but a left-over definition is what t
 
 import uuid
 
-from botocore.exceptions import ClientError
-
-from costcutter import engine
+from costcutter import aws, engine
 from costcutter.registry import Resource, ResourceType, Step, pages
 from costcutter.services.ecs.clusters import chunked
 from costcutter.services.ecs.services import register_task_definition
 
 _DELETE_AT_ONCE = 10  # DeleteTaskDefinitions takes up to 10
-GONE = "TaskDefinitionFamilyGone"  # CostCutter's own code: a family with no revisions left to delete
+_GONE = "TaskDefinitionFamilyGone"  # CostCutter's own code: a family with no revisions left to delete
 
 
 def _revisions(ecs, status: str, family: str | None = None) -> list[str]:
@@ -56,14 +54,13 @@ def _deregister(target, family):
 def _delete(target, family):
     revisions = _revisions(target.client, "INACTIVE", family.id)
     if not revisions:
-        raise ClientError({"Error": {"Code": GONE, "Message": f"task definition family {family.id} has no "
-                                                              "revisions left to delete"}}, "DeleteTaskDefinitions")
+        raise aws.client_error(_GONE, f"task definition family {family.id} has no revisions left to delete",
+                               "DeleteTaskDefinitions")
     for chunk in chunked(revisions, _DELETE_AT_ONCE):
         # Refusals come back in the answer, not as an error.
         if failures := target.client.delete_task_definitions(taskDefinitions=chunk).get("failures"):
-            raise ClientError({"Error": {"Code": "DeleteTaskDefinitionsFailed", "Message": (
-                f"{len(failures)} revisions not deleted, e.g. {failures[0].get('arn')}: {failures[0].get('reason')}")}},
-                "DeleteTaskDefinitions")
+            raise aws.client_error("DeleteTaskDefinitionsFailed", f"{len(failures)} revisions not deleted, e.g. "
+                                   f"{failures[0].get('arn')}: {failures[0].get('reason')}", "DeleteTaskDefinitions")
     return f"deleted {len(revisions)} revisions"
 
 
@@ -80,7 +77,7 @@ TASK_DEFINITIONS = ResourceType(
     service="ecs", name="task_definitions", client="ecs", depends_on=("services", "tasks"), doc=__doc__,
     list=_list,
     steps=(Step("deregister", _deregister), Step("delete", _delete)),
-    gone_codes=frozenset({GONE}),
+    gone_codes=frozenset({_GONE}),
     seed=_seed, missing_id="cc-no-such-task-definition-family",
 )
 catalog_task_definitions, cleanup_task_definition, cleanup_task_definitions = engine.functions(TASK_DEFINITIONS)

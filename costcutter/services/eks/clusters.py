@@ -8,6 +8,8 @@ otherwise the cluster is skipped.
 
 import uuid
 
+from botocore.exceptions import ClientError
+
 from costcutter import aws, engine
 from costcutter.registry import Protection, ResourceType, Step, call, pages, record
 from costcutter.services.elbv2.load_balancers import default_subnets
@@ -25,6 +27,16 @@ def member_id(cluster: str, name: str) -> str:
     return f"{cluster}/{name}"
 
 
+def described(describe, items_key: str, **params) -> dict | None:
+    """What a Describe call answers of something just listed, or None if it went since."""
+    try:
+        return describe(**params)[items_key]
+    except ClientError as error:
+        if aws.error_code(error) in GONE_CODES:
+            return None
+        raise
+
+
 def still_listed(eks, operation: str, items_key: str, ids):
     """The `CLUSTER/NAME` ids a cluster still lists (DELETING ones included): one listing per
     cluster, for all of its ids at once."""
@@ -35,7 +47,7 @@ def still_listed(eks, operation: str, items_key: str, ids):
         try:
             listed = {member_id(cluster, name) for page in pages(eks, operation, clusterName=cluster)
                       for name in page[items_key]}
-        except Exception as error:
+        except ClientError as error:
             if aws.error_code(error) in GONE_CODES:
                 continue  # the cluster is gone, and all of it with it
             raise
@@ -64,8 +76,8 @@ def seed_members(session, region: str, count: int, create) -> list[str]:
 
 def _list(target):
     for name in cluster_names(target.client):
-        cluster = target.client.describe_cluster(name=name)["cluster"]
-        if cluster["status"] != "DELETING":
+        cluster = described(target.client.describe_cluster, "cluster", name=name)
+        if cluster and cluster["status"] != "DELETING":
             yield record(cluster, "name", name="name", created="createdAt", tags="tags", properties={
                 "status": "status", "version": "version", "platform_version": "platformVersion",
                 "deletion_protection": "deletionProtection"})

@@ -7,8 +7,8 @@ size and status.
 
 from costcutter import engine
 from costcutter.registry import ResourceType, pages, record
-from costcutter.services.eks.clusters import (GONE_CODES, SEED_ROLE, cluster_names, deleted_member, member_id,
-                                              seed_members, still_listed)
+from costcutter.services.eks.clusters import (GONE_CODES, SEED_ROLE, cluster_names, deleted_member, described,
+                                              member_id, seed_members, still_listed)
 
 _PROPERTIES = {"status": "status", "instance_types": "instanceTypes", "capacity_type": "capacityType",
                "desired_size": "scalingConfig.desiredSize", "ami_type": "amiType"}
@@ -19,8 +19,8 @@ def _list(target):
     for cluster in cluster_names(eks):
         for page in pages(eks, "list_nodegroups", clusterName=cluster):
             for name in page["nodegroups"]:
-                group = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]
-                if group["status"] != "DELETING":
+                group = described(eks.describe_nodegroup, "nodegroup", clusterName=cluster, nodegroupName=name)
+                if group and group["status"] != "DELETING":
                     yield record({**group, "id": member_id(cluster, name)}, "id", name="nodegroupName",
                                  created="createdAt", tags="tags", parent="clusterName", properties=_PROPERTIES)
 

@@ -8,9 +8,7 @@ one is refused while it has volumes or storage virtual machines, which CostCutte
 not delete yet: it is reported failed, with AWS's reason.
 """
 
-from botocore.exceptions import ClientError
-
-from costcutter import engine
+from costcutter import aws, engine
 from costcutter.registry import ResourceType, Step, listed, pages
 from costcutter.services.elbv2.load_balancers import default_subnets
 
@@ -23,7 +21,7 @@ def _file_system(target, resource) -> dict:
         return resource.raw
     described = target.client.describe_file_systems(FileSystemIds=[resource.id])["FileSystems"]
     if not described:  # AWS answers FileSystemNotFound itself; moto answers with nothing
-        raise ClientError({"Error": {"Code": _GONE, "Message": f"{resource.id} does not exist"}}, "DescribeFileSystems")
+        raise aws.client_error(_GONE, f"{resource.id} does not exist", "DescribeFileSystems")
     return described[0]
 
 

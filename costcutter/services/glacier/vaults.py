@@ -43,9 +43,9 @@ def _delete(target, vault):
     # The archive count of the listing, or, for a vault given by name alone, of DescribeVault.
     state = vault.raw or target.client.describe_vault(vaultName=vault.id)
     if archives := state.get("NumberOfArchives"):
-        raise ClientError({"Error": {"Code": NOT_EMPTY, "Message": _how_to_empty(
+        raise aws.client_error(NOT_EMPTY, _how_to_empty(
             vault.id, f"vault holds {archives} archives ({state.get('SizeInBytes', 0)} bytes) as of its last "
-                      f"inventory, {state.get('LastInventoryDate')}")}}, "DeleteVault")
+                      f"inventory, {state.get('LastInventoryDate')}"), "DeleteVault")
     try:
         target.client.delete_vault(vaultName=vault.id)
     except ClientError as error:
