@@ -229,6 +229,12 @@ def error_message(error: Exception) -> str:
     return str(error)
 
 
+def client_error(code: str, message: str, operation: str) -> botocore.exceptions.ClientError:
+    """An error of CostCutter's own making, shaped as AWS's are, for what AWS answers in a
+    response body (DeleteTaskDefinitions' failures) or for a refusal decided before asking."""
+    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
 @contextlib.contextmanager
 def ignoring(*codes: str):
     """Let a ClientError with one of these codes pass: a step whose work turned out to be

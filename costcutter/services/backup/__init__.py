@@ -1,0 +1,1 @@
+"""AWS Backup: backup vaults, with the recovery points they hold."""

@@ -1,0 +1,1 @@
+"""ECS: services, standalone tasks, container instances, clusters and task definitions."""

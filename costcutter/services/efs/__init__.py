@@ -1,0 +1,1 @@
+"""EFS: file systems, with their mount targets and access points."""

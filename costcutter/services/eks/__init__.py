@@ -1,0 +1,1 @@
+"""EKS: clusters, with their managed node groups and Fargate profiles."""

@@ -1,0 +1,1 @@
+"""Classic Load Balancing: the load balancers of the first generation, billed by the hour."""

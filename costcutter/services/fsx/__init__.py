@@ -1,0 +1,1 @@
+"""FSx: Windows, Lustre, OpenZFS and ONTAP file systems."""
