@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import botocore.exceptions
 
-from costcutter import aws, events
+from costcutter import aws, config, events
 from costcutter.registry import GLOBAL_REGION, Resource, ResourceType, Step
 from costcutter.reporter import Interrupted, Reporter
 
@@ -53,6 +53,16 @@ class Target:
     @property
     def settings(self) -> dict:
         return self.reporter.settings if self.reporter else {}
+
+    def setting(self, key: str):
+        """One of the run's type settings; its built-in default where the run gives none (a
+        handler called without a configured run, as in the tests)."""
+        return self.settings[key] if key in self.settings else _default_type_settings()[key]
+
+
+@functools.cache
+def _default_type_settings() -> dict:
+    return config.restore({}).type_settings()
 
 
 def catalog(rtype: ResourceType, session, region: str, reporter: Reporter) -> list[Resource]:

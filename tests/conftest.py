@@ -14,7 +14,9 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 for _variable in [v for v in os.environ if v.startswith("COSTCUTTER_")]:
     del os.environ[_variable]
 
+import boto3  # noqa: E402
 import pytest  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from costcutter import aws, paths  # noqa: E402
@@ -107,6 +109,43 @@ def aws_mock(monkeypatch):
     with mock_aws():
         yield
     aws._clients.clear()
+
+
+@pytest.fixture
+def session(aws_mock):
+    """A session whose clients reach moto in process."""
+    return boto3.Session()
+
+
+@pytest.fixture
+def calls_of():
+    """calls_of(session, service, region, operation) -> the parameters of each call of the
+    operation made through the handlers' shared client, from then on."""
+    def watch(session, service, region, operation):
+        seen = []
+        aws.client(session, service, region).meta.events.register(
+            f"provide-client-params.{service}.{operation}", lambda params, **_: seen.append(dict(params)))
+        return seen
+    return watch
+
+
+@pytest.fixture
+def stubbed(aws_mock):
+    """stubbed(session, service, region) -> a botocore Stubber on the client the handlers
+    share, for what moto lacks or gets wrong: each test gives it AWS's real answers, and
+    every answer given must have been asked for."""
+    stubbers = []
+
+    def stub(session, service, region):
+        stubber = Stubber(aws.client(session, service, region))
+        stubber.activate()
+        stubbers.append(stubber)
+        return stubber
+
+    yield stub
+    for stubber in stubbers:
+        stubber.deactivate()
+        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""EventBridge: rules (their targets first) and custom event buses."""

@@ -1,0 +1,1 @@
+"""Data Firehose: delivery streams."""

@@ -1,0 +1,1 @@
+"""KMS: customer managed keys and their aliases."""

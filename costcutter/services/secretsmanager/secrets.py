@@ -1,0 +1,60 @@
+"""Secrets Manager secrets: replicas removed, then the secret deleted with the recovery window `secrets_recovery_window_days` (0: at once, without recovery).
+
+Never listed: secrets already scheduled for deletion (DeletedDate set; AWS keeps them,
+unbilled, until the window ends), secrets another service manages (OwningService set,
+such as RDS master passwords: they go with their owner), and replicas of a secret whose
+primary is in another region (removed from there, with it).
+"""
+
+import uuid
+
+from costcutter import engine
+from costcutter.registry import ResourceType, Step, pages, record
+
+SETTING = "secrets_recovery_window_days"
+
+
+def _cleaned_here(secret, region) -> bool:
+    return not (secret.get("DeletedDate") or secret.get("OwningService")
+                or secret.get("PrimaryRegion") not in (None, region))
+
+
+def _list(target):
+    for page in pages(target.client, "list_secrets"):
+        for secret in page["SecretList"]:
+            if _cleaned_here(secret, target.region):
+                yield record(secret, "ARN", name="Name", created="CreatedDate",
+                             properties={"rotation": "RotationEnabled", "last_accessed": "LastAccessedDate"})
+
+
+def _remove_replicas(target, secret):
+    """A secret replicated to other regions cannot be deleted until its replicas are gone."""
+    regions = [replica["Region"] for replica in
+               target.client.describe_secret(SecretId=secret.id).get("ReplicationStatus", [])]
+    if regions:
+        target.client.remove_regions_from_replication(SecretId=secret.id, RemoveReplicaRegions=regions)
+        return f"removed replicas in {', '.join(regions)}"
+    return "no replicas"
+
+
+def _delete(target, secret):
+    days = target.setting(SETTING)
+    window = {"ForceDeleteWithoutRecovery": True} if days == 0 else {"RecoveryWindowInDays": days}
+    deletion = target.client.delete_secret(SecretId=secret.id, **window)
+    return "deleted at once" if days == 0 else f"deletion scheduled for {deletion['DeletionDate']:%Y-%m-%d}"
+
+
+def _seed(session, region, count):
+    client = session.client("secretsmanager", region_name=region)
+    return [client.create_secret(Name=f"costcutter-seed-{uuid.uuid4().hex[:12]}", SecretString="not a real secret",
+                                 Tags=[{"Key": "seeded-by", "Value": "costcutter"}])["ARN"] for _ in range(count)]
+
+
+SECRETS = ResourceType(
+    service="secretsmanager", name="secrets", client="secretsmanager", doc=__doc__, list=_list,
+    steps=(Step("remove_replicas", _remove_replicas), Step("delete_secret", _delete)),
+    settings=(SETTING,),
+    gone_codes=frozenset({"ResourceNotFoundException"}),
+    seed=_seed, missing_id="arn:aws:secretsmanager:us-east-1:123456789012:secret:costcutter-no-such-secret-AbCdEf",
+)
+catalog_secrets, cleanup_secret, cleanup_secrets = engine.functions(SECRETS)

@@ -1,0 +1,1 @@
+"""SNS: topics, with their subscriptions."""

@@ -1,0 +1,1 @@
+"""Systems Manager: Parameter Store parameters."""
