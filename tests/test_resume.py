@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from costcutter import sandbox
+from costcutter import registry, sandbox
 from costcutter.store import EventStore
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -26,6 +26,7 @@ DELETE_ACTIONS = {"TerminateInstances", "DeregisterImage", "DeleteSnapshot", "De
                   "DeleteKeyPair", "DeleteSecurityGroup"}
 DELETE_DELAY_SECONDS = 0.1
 MANY = {"ec2.key_pairs": 25, "ec2.snapshots": 10, "ec2.security_groups": 8, "ec2.volumes": 6}  # the rest: 3 each
+RECORDED_SERVICES = ("ec2", "s3")  # those whose delete requests DeleteRecorder reads; the others are swept empty
 
 
 class DeleteRecorder:
@@ -88,7 +89,8 @@ def sandbox_with_recorder(recording_server, monkeypatch):
     endpoint, recorder = recording_server
     sandbox.reset_server(endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    made = {region: sandbox.seed(region, MANY, default_count=3) for region in REGIONS}
+    counts = {key: MANY.get(key, 3) for key in registry.type_keys() if key.split(".")[0] in RECORDED_SERVICES}
+    made = {region: sandbox.seed(region, counts, default_count=0) for region in REGIONS}
     recorder.calls.clear()
     return made, recorder
 
