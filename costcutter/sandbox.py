@@ -34,6 +34,7 @@ MOTO_LACKS: dict[str, tuple[frozenset[str], str]] = {
     "elasticache.cache_clusters": (frozenset({"finish"}), "moto never finishes deleting a cache cluster"),
     "elasticache.cache_subnet_groups": (frozenset({"delete"}), "moto has no DeleteCacheSubnetGroup"),
     "elasticache.replication_groups": (frozenset({"finish"}), "moto never finishes deleting a replication group"),
+    "elasticbeanstalk.environments": (frozenset({"delete"}), "moto has no TerminateEnvironment"),
     "emr.clusters": (frozenset({"delete_missing"}), "moto's TerminateJobFlows fails (KeyError) on an unknown id"),
 }
 # What the sandbox can do without: a delete of an id that never existed.
