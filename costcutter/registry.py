@@ -12,6 +12,7 @@ import functools
 import graphlib
 import importlib
 import pkgutil
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -178,6 +179,15 @@ def call(operation: str, id_param: str, *, step: str = "delete", done_codes: Ite
 def deleted_by(operation: str, id_param: str, **params) -> tuple[Step, ...]:
     """The simplest teardown: one call."""
     return (call(operation, id_param, **params),)
+
+
+def seed_names(count: int, create: Callable[[str], Any], prefix: str = "costcutter-seed-") -> list[str]:
+    """The usual seed: `count` new names, unique across seeds (a test may seed twice), each
+    made by `create(name)`."""
+    names = [f"{prefix}{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    for name in names:
+        create(name)
+    return names
 
 
 def recoded(step: Step, code: str, meanings: Mapping[str, str]) -> Step:

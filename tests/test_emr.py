@@ -22,7 +22,8 @@ def emr(aws_mock):
 
 
 def alive(emr):
-    return [c["Id"] for c in emr.list_clusters()["Clusters"] if c["Status"]["State"] not in ("TERMINATED", "TERMINATING")]
+    return [c["Id"] for c in emr.list_clusters(ClusterStates=["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"])
+            ["Clusters"]]
 
 
 def protected_cluster(session, emr):

@@ -1,19 +1,14 @@
 """Athena workgroups other than `primary` (which AWS keeps): deleted with their saved queries."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, call, listed, recoded
+from costcutter.registry import ResourceType, call, listed, recoded, seed_names
 
 _NOT_FOUND = "WorkGroupNotFound"  # Athena says InvalidRequestException for this and for much else
 
 
 def _seed(session, region, count):
     athena = session.client("athena", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        athena.create_work_group(Name=name)
-    return names
+    return seed_names(count, lambda name: athena.create_work_group(Name=name))
 
 
 WORKGROUPS = ResourceType(

@@ -1,18 +1,13 @@
 """ElastiCache cache clusters of their own (a replication group's clusters go with it): deleted, then waited for."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed, still_listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names, still_listed
 
 
 def _seed(session, region, count):
     elasticache = session.client("elasticache", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        elasticache.create_cache_cluster(CacheClusterId=name, Engine="redis", CacheNodeType="cache.t3.micro",
-                                         NumCacheNodes=1)
-    return names
+    return seed_names(count, lambda name: elasticache.create_cache_cluster(
+        CacheClusterId=name, Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1))
 
 
 CACHE_CLUSTERS = ResourceType(

@@ -1,20 +1,15 @@
 """ElastiCache subnet groups other than `default`, once no cluster uses them: deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 from costcutter.services.rds.db_subnet_groups import create_subnets
 
 
 def _seed(session, region, count):
     elasticache = session.client("elasticache", region_name=region)
     subnets = create_subnets(session, region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        elasticache.create_cache_subnet_group(CacheSubnetGroupName=name, SubnetIds=subnets,
-                                              CacheSubnetGroupDescription="seeded by costcutter")
-    return names
+    return seed_names(count, lambda name: elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName=name, SubnetIds=subnets, CacheSubnetGroupDescription="seeded by costcutter"))
 
 
 # moto has no DeleteCacheSubnetGroup: the deletion is tested with botocore's Stubber on real

@@ -1,18 +1,14 @@
 """ElastiCache replication groups, with all their clusters: deleted, then waited for."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed, still_listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names, still_listed
 
 
 def _seed(session, region, count):
     elasticache = session.client("elasticache", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        elasticache.create_replication_group(ReplicationGroupId=name, ReplicationGroupDescription="seeded by costcutter",
-                                             Engine="redis", CacheNodeType="cache.t3.micro", NumCacheClusters=2)
-    return names
+    return seed_names(count, lambda name: elasticache.create_replication_group(
+        ReplicationGroupId=name, ReplicationGroupDescription="seeded by costcutter", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=2))
 
 
 REPLICATION_GROUPS = ResourceType(

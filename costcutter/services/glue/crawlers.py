@@ -1,19 +1,15 @@
 """Glue crawlers: stopped if running, then deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, call, listed
+from costcutter.registry import ResourceType, Step, call, listed, seed_names
 from costcutter.services.glue.jobs import SEED_ROLE
 
 
 def _seed(session, region, count):
     glue = session.client("glue", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        glue.create_crawler(Name=name, Role=SEED_ROLE, DatabaseName="costcutter_seed",
-                            Targets={"S3Targets": [{"Path": "s3://costcutter-seed/data/"}]})
-    return names
+    return seed_names(count, lambda name: glue.create_crawler(
+        Name=name, Role=SEED_ROLE, DatabaseName="costcutter_seed",
+        Targets={"S3Targets": [{"Path": "s3://costcutter-seed/data/"}]}))
 
 
 CRAWLERS = ResourceType(

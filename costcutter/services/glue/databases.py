@@ -1,18 +1,16 @@
 """Glue Data Catalog databases other than `default`, with their tables, once the crawlers that fill them are gone: deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 
 
 def _seed(session, region, count):
     glue = session.client("glue", region_name=region)
-    names = [f"costcutter_seed_{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
+
+    def create(name):
         glue.create_database(DatabaseInput={"Name": name})
         glue.create_table(DatabaseName=name, TableInput={"Name": "events"})
-    return names
+    return seed_names(count, create, prefix="costcutter_seed_")
 
 
 DATABASES = ResourceType(

@@ -1,20 +1,16 @@
 """Glue ETL jobs: deleted (their runs stop being scheduled with them)."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 
 SEED_ROLE = "arn:aws:iam::123456789012:role/costcutter-seed-glue"
 
 
 def _seed(session, region, count):
     glue = session.client("glue", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        glue.create_job(Name=name, Role=SEED_ROLE, WorkerType="G.1X", NumberOfWorkers=2, GlueVersion="4.0",
-                        Command={"Name": "glueetl", "ScriptLocation": "s3://costcutter-seed/job.py"})
-    return names
+    return seed_names(count, lambda name: glue.create_job(
+        Name=name, Role=SEED_ROLE, WorkerType="G.1X", NumberOfWorkers=2, GlueVersion="4.0",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://costcutter-seed/job.py"}))
 
 
 JOBS = ResourceType(

@@ -4,10 +4,8 @@ The names come from one listing, their sizes from DescribeDomains five at a time
 limit), which also tells the domains already being deleted.
 """
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, pages, record, still_listed
+from costcutter.registry import ResourceType, deleted_by, pages, record, seed_names, still_listed
 
 _DESCRIBED_AT_ONCE = 5
 _PROPERTIES = {"engine_version": "EngineVersion", "instance_type": "ClusterConfig.InstanceType",
@@ -33,11 +31,9 @@ def _list(target):
 
 def _seed(session, region, count):
     opensearch = session.client("opensearch", region_name=region)
-    names = [f"costcutter-{uuid.uuid4().hex[:12]}" for _ in range(count)]  # 3 to 28 characters
-    for name in names:
-        opensearch.create_domain(DomainName=name, ClusterConfig={"InstanceType": "t3.small.search", "InstanceCount": 1},
-                                 EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 10})
-    return names
+    return seed_names(count, lambda name: opensearch.create_domain(
+        DomainName=name, ClusterConfig={"InstanceType": "t3.small.search", "InstanceCount": 1},
+        EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 10}), prefix="costcutter-")
 
 
 DOMAINS = ResourceType(

@@ -1,18 +1,14 @@
 """RDS DB cluster parameter groups other than AWS's `default.*`, once no cluster uses them: deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 
 
 def _seed(session, region, count):
     rds = session.client("rds", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=name, Description="seeded by costcutter",
-                                              DBParameterGroupFamily="aurora-postgresql16")
-    return names
+    return seed_names(count, lambda name: rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName=name, DBParameterGroupFamily="aurora-postgresql16",
+        Description="seeded by costcutter"))
 
 
 DB_CLUSTER_PARAMETER_GROUPS = ResourceType(

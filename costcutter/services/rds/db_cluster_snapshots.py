@@ -1,9 +1,7 @@
 """Manual RDS DB cluster snapshots (never automated ones, nor the final snapshots CostCutter takes): deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 from costcutter.services.rds.db_clusters import create_db_cluster
 from costcutter.services.rds.db_instances import is_ours_to_delete
 
@@ -11,10 +9,8 @@ from costcutter.services.rds.db_instances import is_ours_to_delete
 def _seed(session, region, count):
     rds = session.client("rds", region_name=region)
     cluster = create_db_cluster(rds)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        rds.create_db_cluster_snapshot(DBClusterIdentifier=cluster, DBClusterSnapshotIdentifier=name)
-    return names
+    return seed_names(count, lambda name: rds.create_db_cluster_snapshot(
+        DBClusterIdentifier=cluster, DBClusterSnapshotIdentifier=name))
 
 
 DB_CLUSTER_SNAPSHOTS = ResourceType(

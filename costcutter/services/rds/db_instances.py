@@ -31,10 +31,11 @@ def final_snapshot_params(snapshot: str | None, skip_param: str, id_param: str) 
 
 
 def _delete(target, instance):
-    may_snapshot = not (instance.raw.get("DBClusterIdentifier") or instance.raw.get("ReadReplicaSourceDBInstanceIdentifier"))
-    snapshot = final_snapshot_id(target, instance.id) if may_snapshot else None
-    target.client.delete_db_instance(DBInstanceIdentifier=instance.id, DeleteAutomatedBackups=True,
-                                     **final_snapshot_params(snapshot, "SkipFinalSnapshot", "FinalDBSnapshotIdentifier"))
+    in_cluster_or_replica = instance.raw.get("DBClusterIdentifier") or instance.raw.get(
+        "ReadReplicaSourceDBInstanceIdentifier")
+    snapshot = None if in_cluster_or_replica else final_snapshot_id(target, instance.id)
+    target.client.delete_db_instance(DBInstanceIdentifier=instance.id, DeleteAutomatedBackups=True, **final_snapshot_params(
+        snapshot, "SkipFinalSnapshot", "FinalDBSnapshotIdentifier"))
     return f"final snapshot {snapshot}" if snapshot else None
 
 

@@ -1,19 +1,15 @@
 """Manual RDS DB snapshots (never automated ones, nor the final snapshots CostCutter takes): deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 from costcutter.services.rds.db_instances import create_db_instance, is_ours_to_delete
 
 
 def _seed(session, region, count):
     rds = session.client("rds", region_name=region)
     instance = create_db_instance(rds)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        rds.create_db_snapshot(DBInstanceIdentifier=instance, DBSnapshotIdentifier=name)
-    return names
+    return seed_names(count, lambda name: rds.create_db_snapshot(
+        DBInstanceIdentifier=instance, DBSnapshotIdentifier=name))
 
 
 DB_SNAPSHOTS = ResourceType(

@@ -1,9 +1,7 @@
 """RDS DB subnet groups other than `default` (and the console's `default-vpc-*`), once nothing uses them: deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 
 
 def is_default(name: str) -> bool:
@@ -14,18 +12,16 @@ def create_subnets(session, region: str, count: int = 2) -> list[str]:
     """A VPC with a subnet in each of `count` zones: what subnet groups of every kind need."""
     ec2 = session.client("ec2", region_name=region)
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    return [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{n}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"]["SubnetId"]
+    return [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{n}.0/24",
+                              AvailabilityZone=f"{region}{zone}")["Subnet"]["SubnetId"]
             for n, zone in enumerate("abc"[:count])]
 
 
 def _seed(session, region, count):
     rds = session.client("rds", region_name=region)
     subnets = create_subnets(session, region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        rds.create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="seeded by costcutter",
-                                   SubnetIds=subnets)
-    return names
+    return seed_names(count, lambda name: rds.create_db_subnet_group(
+        DBSubnetGroupName=name, DBSubnetGroupDescription="seeded by costcutter", SubnetIds=subnets))
 
 
 DB_SUBNET_GROUPS = ResourceType(

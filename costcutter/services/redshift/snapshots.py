@@ -1,9 +1,7 @@
 """Manual Redshift cluster snapshots (never automated ones, nor the final snapshots CostCutter takes): deleted."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, listed, seed_names
 from costcutter.services.rds.db_instances import is_ours_to_delete
 from costcutter.services.redshift.clusters import create_cluster
 
@@ -11,10 +9,8 @@ from costcutter.services.redshift.clusters import create_cluster
 def _seed(session, region, count):
     redshift = session.client("redshift", region_name=region)
     cluster = create_cluster(redshift)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        redshift.create_cluster_snapshot(SnapshotIdentifier=name, ClusterIdentifier=cluster)
-    return names
+    return seed_names(count, lambda name: redshift.create_cluster_snapshot(
+        SnapshotIdentifier=name, ClusterIdentifier=cluster))
 
 
 SNAPSHOTS = ResourceType(

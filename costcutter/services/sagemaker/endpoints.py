@@ -1,19 +1,15 @@
 """SageMaker endpoints: billed per instance hour while they exist; deleted, then waited for."""
 
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, listed, still_listed
+from costcutter.registry import ResourceType, listed, seed_names, still_listed
 from costcutter.services.sagemaker import NOT_FOUND, sagemaker_call
 from costcutter.services.sagemaker.endpoint_configs import create_endpoint_config
 
 
 def _seed(session, region, count):
     sagemaker = session.client("sagemaker", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=create_endpoint_config(sagemaker))
-    return names
+    return seed_names(count, lambda name: sagemaker.create_endpoint(
+        EndpointName=name, EndpointConfigName=create_endpoint_config(sagemaker)))
 
 
 ENDPOINTS = ResourceType(

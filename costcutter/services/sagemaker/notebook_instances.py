@@ -1,10 +1,8 @@
 """SageMaker notebook instances: stopped, waited for until stopped (AWS deletes no other), then deleted and waited for."""
 
 import time
-import uuid
-
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, listed, still_listed
+from costcutter.registry import ResourceType, Step, listed, seed_names, still_listed
 from costcutter.services.sagemaker import NOT_FOUND, SEED_ROLE, missing_is_gone, sagemaker_call
 
 _DELETABLE = {"Stopped", "Failed"}
@@ -31,16 +29,15 @@ def _status(target, name):
 
 def _seed(session, region, count):
     sagemaker = session.client("sagemaker", region_name=region)
-    names = [f"costcutter-seed-{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    for name in names:
-        sagemaker.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=SEED_ROLE)
-    return names
+    return seed_names(count, lambda name: sagemaker.create_notebook_instance(
+        NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=SEED_ROLE))
 
 
 NOTEBOOK_INSTANCES = ResourceType(
     service="sagemaker", name="notebook_instances", client="sagemaker", doc=__doc__,
     list=listed("list_notebook_instances", "NotebookInstances", "NotebookInstanceName", name="NotebookInstanceName",
-                created="CreationTime", tags=None, keep=lambda notebook: notebook["NotebookInstanceStatus"] != "Deleting",
+                created="CreationTime", tags=None,
+                keep=lambda notebook: notebook["NotebookInstanceStatus"] != "Deleting",
                 properties={"instance_type": "InstanceType", "status": "NotebookInstanceStatus"}),
     steps=(
         missing_is_gone(Step("stop", _stop,
