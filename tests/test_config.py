@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from costcutter import config
+from costcutter import config, registry
 from costcutter.cli import cli
 
 
@@ -47,7 +47,8 @@ def test_environment_values_are_parsed_by_type():
                                     "COSTCUTTER_EXCLUDED_SERVICES": "s3"})
     assert settings.dry_run is False
     assert settings.regions == ["us-east-1", "eu-west-1"]
-    assert settings.chosen_services() == ["ec2"]
+    assert settings.chosen_services() == [name for name in registry.service_names() if name != "s3"]
+    assert "ec2" in settings.chosen_services()
 
 
 @pytest.mark.parametrize("yaml_text, message", [
