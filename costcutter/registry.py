@@ -12,9 +12,12 @@ import functools
 import graphlib
 import importlib
 import pkgutil
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
+
+import botocore.exceptions
 
 REGIONAL, GLOBAL = "regional", "global"
 GLOBAL_REGION = "global"  # the `region` of a global type's events and units
@@ -176,6 +179,54 @@ def call(operation: str, id_param: str, *, step: str = "delete", done_codes: Ite
 def deleted_by(operation: str, id_param: str, **params) -> tuple[Step, ...]:
     """The simplest teardown: one call."""
     return (call(operation, id_param, **params),)
+
+
+def seed_names(count: int, create: Callable[[str], Any], prefix: str = "costcutter-seed-") -> list[str]:
+    """The usual seed: `count` new names, unique across seeds (a test may seed twice), each
+    made by `create(name)`."""
+    names = [f"{prefix}{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    for name in names:
+        create(name)
+    return names
+
+
+def recoded(step: Step, code: str, meanings: Mapping[str, str]) -> Step:
+    """The step, with an error of `code` that a service answers for many things (SageMaker's
+    ValidationException for "no such model" and for "wrong state") renamed after what its
+    message says: the code of the first fragment of `meanings` the message contains (in any
+    case). So gone_codes, done_codes and protections can name the one meaning they are about."""
+    def call_recoded(target, resource):
+        try:
+            return step.call(target, resource)
+        except botocore.exceptions.ClientError as error:
+            details = error.response.get("Error", {})
+            message = str(details.get("Message", "")).lower()
+            meaning = next((new for fragment, new in meanings.items() if fragment.lower() in message), None)
+            if details.get("Code") != code or meaning is None:
+                raise
+            raise botocore.exceptions.ClientError({**error.response, "Error": {**details, "Code": meaning}},
+                                                  error.operation_name) from error
+    call_recoded.__name__ = getattr(step.call, "__name__", step.name)
+    return dataclasses.replace(step, call=call_recoded)
+
+
+def still_listed(operation: str, items_key: str, id_key: str, *, keep: Callable[[dict], bool] | None = None,
+                 asking: Callable[[list[str]], dict] | None = None, chunk: int = 100, **params):
+    """A `wait` from data: the ids asked about that `operation` still lists (those `keep`
+    accepts, where a listed item can be gone in all but name: "terminated"). One call, every
+    page, for all ids; or, where `asking(ids)` gives the parameters that ask for just those
+    ids (a filter, a list of names), one call per `chunk` of them."""
+    def still_there(target, ids):
+        asked = list(ids)
+        batches = [asked[start:start + chunk] for start in range(0, len(asked), chunk)] if asking else [asked]
+        for batch in batches:
+            wanted = set(batch)
+            for page in pages(target.client, operation, **params, **(asking(batch) if asking else {})):
+                for item in _field(page, items_key) or []:
+                    if _field(item, id_key) in wanted and (keep is None or keep(item)):
+                        yield _field(item, id_key)
+    still_there.__name__ = f"still_listed_by_{operation}"
+    return still_there
 
 
 # The registry: every declaration, found by walking costcutter.services.

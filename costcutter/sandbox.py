@@ -29,6 +29,28 @@ SANDBOX_ENVIRONMENT = {
 }
 
 
+# What moto cannot do for some types, by key: the parts of a sweep it lacks, and why. The
+# sandbox neither seeds nor counts those types (a sweep of it would fail or wait for
+# ever); the conformance test skips the parts, and each type's own test file covers them
+# with botocore's Stubber on real response shapes.
+MOTO_LACKS: dict[str, tuple[frozenset[str], str]] = {
+    "elasticache.cache_clusters": (frozenset({"finish"}), "moto never finishes deleting a cache cluster"),
+    "elasticache.cache_subnet_groups": (frozenset({"delete"}), "moto has no DeleteCacheSubnetGroup"),
+    "elasticache.replication_groups": (frozenset({"finish"}), "moto never finishes deleting a replication group"),
+    "elasticbeanstalk.environments": (frozenset({"delete"}), "moto has no TerminateEnvironment"),
+    "emr.clusters": (frozenset({"delete_missing"}), "moto's TerminateJobFlows fails (KeyError) on an unknown id"),
+    "apigateway.rest_apis": (frozenset({"delete_missing"}),
+                             "moto's DeleteRestApi answers an unknown id with a KeyError (a 500), not NotFoundException"),
+}
+# What the sandbox can do without: a delete of an id that never existed.
+_SANDBOX_NEEDS = frozenset({"list", "delete", "finish"})
+
+
+def in_sandbox(rtype) -> bool:
+    """Whether moto can take this type through a whole sweep: list, delete, finish deleting."""
+    return not MOTO_LACKS.get(rtype.key, (frozenset(), ""))[0] & _SANDBOX_NEEDS
+
+
 def use_sandbox_environment(endpoint: str | None = None) -> None:
     os.environ.pop("AWS_PROFILE", None)
     os.environ.update(SANDBOX_ENVIRONMENT)
@@ -119,7 +141,7 @@ def inventory(region: str) -> dict[str, list[str]]:
 
 
 def _types_of(region: str):
-    return [t for t in resource_types() if t.is_global == (region == GLOBAL_REGION)]
+    return [t for t in resource_types() if t.is_global == (region == GLOBAL_REGION) and in_sandbox(t)]
 
 
 def seed_stack(region: str, name: str = "shop") -> dict[str, str]:

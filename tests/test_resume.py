@@ -24,6 +24,7 @@ SERVICES = ("ec2", "s3")  # enough to stop in the middle of; the engine does the
 DELETE_ACTIONS = deletions_of(t for t in registry.resource_types() if t.service in SERVICES)
 DELETE_DELAY_SECONDS = 0.1
 MANY = {"ec2.key_pairs": 25, "ec2.snapshots": 10, "ec2.security_groups": 8, "ec2.volumes": 6}  # the rest: 3 each
+RECORDED_SERVICES = ("ec2", "s3")  # those whose delete requests DeleteRecorder reads; the others are swept empty
 
 
 @pytest.fixture

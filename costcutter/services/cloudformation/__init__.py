@@ -1,0 +1,1 @@
+"""CloudFormation: stacks, which delete what they made."""

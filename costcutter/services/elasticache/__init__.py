@@ -1,0 +1,1 @@
+"""ElastiCache: cache clusters, replication groups and their subnet groups."""

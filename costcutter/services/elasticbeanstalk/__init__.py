@@ -1,0 +1,1 @@
+"""Elastic Beanstalk: environments and applications."""

@@ -1,0 +1,1 @@
+"""EMR: clusters."""

@@ -1,0 +1,1 @@
+"""Glue: ETL jobs, crawlers and Data Catalog databases."""

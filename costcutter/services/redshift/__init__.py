@@ -1,0 +1,1 @@
+"""Redshift: provisioned clusters and their manual snapshots."""
