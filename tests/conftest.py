@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from costcutter import aws, paths  # noqa: E402
+import moto_gaps  # noqa: E402  (tests/moto_gaps.py)
 from costcutter.reporter import EventWriter, Reporter  # noqa: E402
 from costcutter.store import EventStore, new_event  # noqa: E402
 
@@ -90,6 +91,7 @@ def damage():
 def aws_mock(monkeypatch):
     """moto in process, for handler tests; clients cached by earlier tests are dropped."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    moto_gaps.patch(monkeypatch)
     aws._clients.clear()
     with mock_aws():
         yield

@@ -23,7 +23,14 @@ from costcutter.store import EventStore
 
 REGIONS = ("us-east-1", "eu-west-1")
 DELETE_ACTIONS = {"TerminateInstances", "DeregisterImage", "DeleteSnapshot", "DeleteVolume", "ReleaseAddress",
-                  "DeleteKeyPair", "DeleteSecurityGroup"}
+                  "DeleteKeyPair", "DeleteSecurityGroup", "DeleteAutoScalingGroup", "DeleteLaunchConfiguration",
+                  "DeleteNatGateway", "DeleteNetworkInterface", "DeleteInternetGateway",
+                  "DeleteEgressOnlyInternetGateway", "DeleteSubnet", "DeleteRouteTable", "DeleteNetworkAcl",
+                  "DeleteVpcEndpoints", "DeleteVpcPeeringConnection", "DeleteVpc", "DeleteLaunchTemplate",
+                  "CancelSpotInstanceRequests", "CancelSpotFleetRequests", "DeleteTransitGateway",
+                  "DeleteTransitGatewayVpcAttachment", "DeleteCustomerGateway", "DeleteVpnGateway",
+                  "DeleteVpnConnection", "ReleaseHosts"}
+NOT_IDS = {"Action", "Version", "AssociationId", "ForceDelete", "TerminateInstances"}  # parameters that name no resource
 DELETE_DELAY_SECONDS = 0.1
 MANY = {"ec2.key_pairs": 25, "ec2.snapshots": 10, "ec2.security_groups": 8, "ec2.volumes": 6}  # the rest: 3 each
 
@@ -59,8 +66,7 @@ class DeleteRecorder:
         action = params.get("Action", [""])[0]
         if action not in DELETE_ACTIONS:
             return []
-        return [(*region, value) for key, values in params.items() if key not in ("Action", "Version")
-                for value in values if key != "AssociationId"]
+        return [(*region, value) for key, values in params.items() if key not in NOT_IDS for value in values]
 
     def per_resource(self) -> dict[tuple[str, str], int]:
         counts: dict[tuple[str, str], int] = {}

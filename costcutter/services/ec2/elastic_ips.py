@@ -15,7 +15,7 @@ def _seed(session, region, count):
 
 
 ELASTIC_IPS = ResourceType(
-    service="ec2", name="elastic_ips", client="ec2", depends_on=("instances",), doc=__doc__,
+    service="ec2", name="elastic_ips", client="ec2", depends_on=("instances", "nat_gateways"), doc=__doc__,
     # EC2-Classic addresses have no AllocationId, and no longer exist.
     list=listed("describe_addresses", "Addresses", "AllocationId", keep=lambda address: "AllocationId" in address,
                 properties={"public_ip": "PublicIp", "association_id": "AssociationId",
