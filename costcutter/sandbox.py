@@ -60,7 +60,7 @@ def use_sandbox_environment(endpoint: str | None = None) -> None:
 
 def fill_moto_gaps() -> None:
     """Teach moto the calls CostCutter makes that it lacks, each answering what AWS would
-    for what moto can hold.
+    for what moto can hold, and make it answer as AWS does where it breaks (moto_gaps).
 
     IAM service-specific credentials (CodeCommit, Keyspaces, Bedrock) cannot be created
     in moto, so every user it has has none; the step that deletes them is tested against
@@ -68,6 +68,10 @@ def fill_moto_gaps() -> None:
     """
     from moto.core.responses import ActionResult
     from moto.iam.responses import IamResponse
+
+    from costcutter import moto_gaps
+
+    moto_gaps.patch()
 
     def list_service_specific_credentials(self):
         self.backend.get_user(self._get_param("UserName"))  # NoSuchEntity for an unknown user, as in AWS

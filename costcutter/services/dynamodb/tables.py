@@ -44,6 +44,7 @@ def _seed(session, region, count):
 
 
 TABLES = ResourceType(
+    depends_on=("lambda.event_source_mappings",),
     service="dynamodb", name="tables", client="dynamodb", doc=__doc__, list=_list,
     # AWS refuses a protected table with a ValidationException that says so; other
     # ValidationExceptions stay failures.

@@ -15,7 +15,8 @@ def _seed(session, region, count):
 
 
 ELASTIC_IPS = ResourceType(
-    service="ec2", name="elastic_ips", client="ec2", depends_on=("instances",), doc=__doc__,
+    service="ec2", name="elastic_ips", client="ec2", doc=__doc__,
+    depends_on=("instances", "nat_gateways", "elbv2.load_balancers"),
     # EC2-Classic addresses have no AllocationId, and no longer exist.
     list=listed("describe_addresses", "Addresses", "AllocationId", keep=lambda address: "AllocationId" in address,
                 properties={"public_ip": "PublicIp", "association_id": "AssociationId",

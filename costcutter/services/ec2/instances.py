@@ -44,6 +44,11 @@ def _seed(session, region, count):
 
 INSTANCES = ResourceType(
     service="ec2", name="instances", client="ec2", doc=__doc__, list=_list,
+    # What launches instances goes first, or it launches new ones in place of those terminated.
+    depends_on=(
+        "autoscaling.groups", "spot_instance_requests", "spot_fleets", "emr.clusters",
+        "elasticbeanstalk.environments", "eks.node_groups",
+    ),
     steps=deleted_by("terminate_instances", "InstanceIds", in_list=True),
     # Termination protection does not show in the listing: TerminateInstances refuses with
     # OperationNotPermitted, and then it is lifted or the instance skipped, as the settings say.

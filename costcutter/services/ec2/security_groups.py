@@ -41,7 +41,16 @@ def _seed(session, region, count):
 
 
 SECURITY_GROUPS = ResourceType(
-    service="ec2", name="security_groups", client="ec2", depends_on=("instances", "elastic_ips"), doc=__doc__,
+    service="ec2", name="security_groups", client="ec2", doc=__doc__,
+    # Anything with a network interface holds its groups: instances, endpoints, and the
+    # interfaces they leave behind.
+    depends_on=(
+        "instances", "elastic_ips", "network_interfaces", "vpc_endpoints", "elbv2.load_balancers",
+        "elb.load_balancers", "rds.db_instances", "rds.db_clusters", "elasticache.cache_clusters",
+        "elasticache.replication_groups", "redshift.clusters", "opensearch.domains", "sagemaker.notebook_instances",
+        "sagemaker.endpoints", "emr.clusters", "elasticbeanstalk.environments", "efs.mount_targets", "eks.clusters",
+        "lambda.functions", "fsx.file_systems", "ecs.services", "ecs.tasks", "eks.node_groups",
+    ),
     list=listed("describe_security_groups", "SecurityGroups", "GroupId", name="GroupName",
                 keep=lambda group: group["GroupName"] != "default", properties={"vpc_id": "VpcId"}),
     steps=(

@@ -12,6 +12,7 @@ def _seed(session, region, count):
 
 
 ACCESS_POINTS = ResourceType(
+    depends_on=("lambda.functions",),
     service="efs", name="access_points", client="efs", doc=__doc__,
     # Without a file system or access point id, DescribeAccessPoints answers for the whole account.
     list=listed("describe_access_points", "AccessPoints", "AccessPointId", name="Name", parent="FileSystemId",

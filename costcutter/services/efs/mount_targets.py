@@ -40,6 +40,7 @@ def _seed(session, region, count):
 
 
 MOUNT_TARGETS = ResourceType(
+    depends_on=("lambda.functions",),
     service="efs", name="mount_targets", client="efs", doc=__doc__, list=_list,
     steps=deleted_by("delete_mount_target", "MountTargetId"),
     wait=_still_deleting,

@@ -24,7 +24,8 @@ def _seed(session, region, count):
 
 
 TARGET_GROUPS = ResourceType(
-    service="elbv2", name="target_groups", client="elbv2", depends_on=("load_balancers",), doc=__doc__,
+    service="elbv2", name="target_groups", client="elbv2", doc=__doc__,
+    depends_on=("load_balancers", "autoscaling.groups"),
     # The listing carries neither tags nor a creation time.
     list=listed("describe_target_groups", "TargetGroups", "TargetGroupArn", name="TargetGroupName", tags=None,
                 properties={"target_type": "TargetType", "protocol": "Protocol", "vpc_id": "VpcId",

@@ -23,8 +23,10 @@ def _seed(session, region, count):
 INSTANCE_PROFILES = ResourceType(
     # An instance profile can be deleted under a running instance, which then loses its
     # credentials: the instances go first, in every region.
-    service="iam", name="instance_profiles", client="iam", scope=GLOBAL, depends_on=("ec2.instances",),
-    doc=__doc__,
+    service="iam", name="instance_profiles", client="iam", scope=GLOBAL, doc=__doc__,
+    depends_on=(
+        "ec2.instances", "autoscaling.groups", "elasticbeanstalk.environments", "emr.clusters", "eks.node_groups",
+    ),
     list=sparing(RunningIdentity.instance_profiles, listed(
         "list_instance_profiles", "InstanceProfiles", "InstanceProfileName", keep=is_the_accounts,
         name="InstanceProfileName", created="CreateDate", tags=None, properties={"path": "Path"})),

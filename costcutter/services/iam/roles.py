@@ -31,7 +31,12 @@ def _seed(session, region, count):
 
 
 ROLES = ResourceType(
-    service="iam", name="roles", client="iam", scope=GLOBAL, depends_on=("instance_profiles",), doc=__doc__,
+    service="iam", name="roles", client="iam", scope=GLOBAL, doc=__doc__,
+    depends_on=(
+        "instance_profiles", "lambda.functions", "stepfunctions.state_machines", "firehose.delivery_streams",
+        "events.rules", "eks.clusters", "eks.node_groups", "ecs.services", "cloudformation.stacks",
+        "elasticbeanstalk.environments", "emr.clusters", "sagemaker.notebook_instances", "glue.crawlers", "glue.jobs",
+    ),
     # ListRoles returns no tags (nor when the role was last used).
     list=sparing(RunningIdentity.roles, listed(
         "list_roles", "Roles", "RoleName", keep=is_the_accounts, name="RoleName", created="CreateDate", tags=None,

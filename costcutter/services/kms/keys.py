@@ -46,7 +46,11 @@ def _seed(session, region, count):
 
 
 KEYS = ResourceType(
-    service="kms", name="keys", client="kms", depends_on=("aliases", "firehose.delivery_streams"), doc=__doc__,
+    service="kms", name="keys", client="kms", doc=__doc__,
+    depends_on=(
+        "aliases", "firehose.delivery_streams", "rds.db_instances", "rds.db_clusters", "redshift.clusters",
+        "elasticache.replication_groups",
+    ),
     list=_list,
     steps=(Step("schedule_key_deletion", _schedule_deletion),),
     settings=(SETTING,),

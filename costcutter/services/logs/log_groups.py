@@ -45,7 +45,10 @@ def _seed(session, region, count):
 
 LOG_GROUPS = ResourceType(
     service="logs", name="log_groups", client="logs", doc=__doc__, list=_list,
-    depends_on=("lambda.functions", "stepfunctions.state_machines", "apigateway.rest_apis", "apigatewayv2.apis"),
+    depends_on=(
+        "lambda.functions", "stepfunctions.state_machines", "apigateway.rest_apis", "apigatewayv2.apis",
+        "ecs.services", "ecs.clusters", "eks.clusters", "rds.db_instances", "opensearch.domains",
+    ),
     steps=deleted_by("delete_log_group", "logGroupName"),
     # moto neither reports deletionProtectionEnabled nor has PutLogGroupDeletionProtection:
     # tests/test_logs.py checks the protection with botocore's Stubber. A deletion refused

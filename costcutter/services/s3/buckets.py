@@ -92,6 +92,7 @@ def _seed(session, region, count, objects=5):
 
 
 BUCKETS = ResourceType(
+    depends_on=("firehose.delivery_streams", "elasticbeanstalk.applications"),
     service="s3", name="buckets", client="s3", doc=__doc__, list=_list,
     steps=(Step("empty", _empty_bucket), call("delete_bucket", "Bucket")),
     gone_codes=frozenset({"NoSuchBucket"}),

@@ -1,0 +1,1 @@
+"""Auto Scaling: groups (deleted with their instances) and launch configurations."""
