@@ -20,7 +20,8 @@ from costcutter import aws, logs, paths, sandbox
 from costcutter.cli import cli
 from costcutter.store import SCHEMA_VERSION, EventStore
 
-SMALL = 1  # of every registered type
+SMALL = 1  # of every type of CLI_SERVICES
+CLI_SERVICES = ("ec2", "s3")
 
 
 def invoke(*args, input=None):
@@ -47,8 +48,13 @@ def event_count(db_path, run_id):
 
 
 @pytest.fixture
-def seeded(sandbox_endpoint):
-    return {region: sandbox.seed(region, default_count=SMALL) for region in ("us-east-1", "eu-west-1", "us-west-2")}
+def seeded(sandbox_endpoint, monkeypatch):
+    """EC2 and S3 seeded in three regions, and runs limited to them unless a test chooses:
+    the command line behaves the same whatever the types, and tests/test_whole_stack.py
+    sweeps every type."""
+    monkeypatch.setenv("COSTCUTTER_SERVICES", ",".join(CLI_SERVICES))
+    return {region: sandbox.seed(region, default_count=SMALL, services=CLI_SERVICES)
+            for region in ("us-east-1", "eu-west-1", "us-west-2")}
 
 
 def test_dry_run_changes_nothing_and_records_would_delete(seeded, db_path):
@@ -65,8 +71,6 @@ def test_dry_run_changes_nothing_and_records_would_delete(seeded, db_path):
 
 
 def test_real_run_deletes_chosen_regions_and_services_only(seeded, db_path):
-    # Seeds make what they need of other types too, so what stays is what was there before.
-    before = {region: sandbox.inventory(region) for region in ("us-east-1", "eu-west-1")}
     untouched_region = sandbox.inventory("us-west-2")
     # Compared with what was there rather than with what was seeded: a seed makes what its
     # type needs too (a service's cluster, a node group's cluster).
@@ -78,7 +82,7 @@ def test_real_run_deletes_chosen_regions_and_services_only(seeded, db_path):
         left = sandbox.inventory(region)
         assert {k: v for k, v in left.items() if not k.startswith("ec2.")} == other_services[region]  # not chosen
         assert everything({k: v for k, v in left.items() if k.startswith("ec2.")}) == []
-    assert sandbox.inventory("us-west-2") == before["us-west-2"]
+    assert sandbox.inventory("us-west-2") == untouched_region
 
 
 def test_real_run_of_everything_leaves_nothing(seeded, db_path):
@@ -99,7 +103,7 @@ def test_real_run_needs_confirmation_without_a_terminal(seeded, db_path):
 
 def test_a_protected_instance_is_skipped_and_what_it_holds_fails_with_exit_1(sandbox_endpoint, db_path):
     ec2 = boto3.client("ec2", region_name="us-east-1")
-    protected = sandbox.seed("us-east-1", default_count=SMALL)["ec2.instances"][0]
+    protected = sandbox.seed("us-east-1", default_count=SMALL, services=CLI_SERVICES)["ec2.instances"][0]
     ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
     result = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
     assert result.exit_code == 1
@@ -406,13 +410,14 @@ def test_a_region_named_twice_is_swept_once(sandbox_endpoint, db_path):
 
 
 def test_a_type_can_be_chosen_and_another_excluded(seeded, db_path):
+    before = sandbox.inventory("us-east-1")
     result = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2.key_pairs,ec2.elastic_ips",
                     "--exclude-service", "ec2.elastic_ips")
     assert result.exit_code == 0, result.output
     left = sandbox.inventory("us-east-1")
     assert left["ec2.key_pairs"] == []
-    assert left["ec2.elastic_ips"] == seeded["us-east-1"]["ec2.elastic_ips"]
-    assert left["ec2.instances"] == seeded["us-east-1"]["ec2.instances"]
+    assert left["ec2.elastic_ips"] == before["ec2.elastic_ips"]
+    assert left["ec2.instances"] == before["ec2.instances"]
 
 
 def test_the_regions_resolved_from_all_are_deduplicated(sandbox_endpoint):
