@@ -253,17 +253,28 @@ def home_region(session: boto3.Session) -> str:
 def account_id(session: boto3.Session) -> str:
     """The account the credentials belong to; raises AwsSetupError when there are none that work."""
     try:
-        sts = session.client("sts", region_name=home_region(session), config=IDENTITY_CHECK)
-        return sts.get_caller_identity()["Account"]
+        return _identity_client(session).get_caller_identity()["Account"]
     except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
         raise AwsSetupError("no AWS credentials found; set AWS_PROFILE (or aws_profile), or "
                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
+    except (botocore.exceptions.CredentialRetrievalError, botocore.exceptions.InvalidConfigError) as error:
+        # A profile's credential_process that fails, a role whose source_profile loops back to it, ...
+        raise AwsSetupError(f"cannot load the AWS credentials ({error}); fix the profile in your AWS config, "
+                            "or pick another profile") from None
     except botocore.exceptions.ClientError as error:
         if error_code(error) in CREDENTIAL_ERROR_CODES:
             raise AwsSetupError(f"AWS rejected the credentials ({error_code(error)}); refresh them or pick another profile") from None
         raise
     except botocore.exceptions.ConnectionError as error:  # refused, timed out, or a proxy in the way
         raise AwsSetupError(f"cannot reach AWS ({error}); check the network or AWS_ENDPOINT_URL") from None
+
+
+def _identity_client(session: boto3.Session):
+    try:
+        return session.client("sts", region_name=home_region(session), config=IDENTITY_CHECK)
+    except ValueError as error:  # how botocore refuses an endpoint URL that is not one
+        raise AwsSetupError(f"AWS_ENDPOINT_URL (or the profile's endpoint_url) is not a URL: {error}; set it to one "
+                            "like https://sts.amazonaws.com, or unset it") from None
 
 
 def enabled_regions(session: boto3.Session) -> list[str]:

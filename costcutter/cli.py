@@ -1,8 +1,10 @@
 """The command line: run, report, runs, services, demo."""
 
+import contextlib
 import csv
 import dataclasses
 import functools
+import itertools
 import json
 import logging
 import os
@@ -49,13 +51,51 @@ def friendly_errors(command):
 
 
 def store_options(command):
-    command = click.option("--db", type=click.Path(dir_okay=False), help="The event log (SQLite) to use.")(command)
-    command = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+    # Plain text, not click.Path: config and the store check the paths, in one line that says
+    # what to do, whether they came from a flag, a variable or a config file.
+    command = click.option("--db", metavar="PATH", help="The event log (SQLite) to use.")(command)
+    command = click.option("--config", "config_file", metavar="PATH",
                            help="Config file (default ./costcutter.yaml, then $XDG_CONFIG_HOME/costcutter/config.yaml).")(command)
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Click's way to show the help of a group called without a command; not a mistake.
+_HELP_FOR_NO_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+@contextlib.contextmanager
+def _usage_error_in_one_line(ctx: click.Context):
+    """Click shows a usage error under the command's usage and a hint, on four lines; like
+    every other error of CostCutter's, it is one line here, the hint in it."""
+    try:
+        yield
+    except click.UsageError as error:
+        if isinstance(error, _HELP_FOR_NO_ARGUMENTS):
+            raise
+        message = error.format_message()
+        ended = message if message.rstrip(")").endswith((".", "?")) else message + "."
+        raise UsageProblem(f"{ended} Try '{ctx.command_path} --help' for help.") from None
+
+
+class _Command(click.Command):
+    def parse_args(self, ctx, args):
+        with _usage_error_in_one_line(ctx):
+            return super().parse_args(ctx, args)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def parse_args(self, ctx, args):
+        with _usage_error_in_one_line(ctx):
+            return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx, args):
+        with _usage_error_in_one_line(ctx):
+            return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="costcutter")
 def cli():
     """Find the AWS resources that cost money and delete them, in every region, resumably.
@@ -86,14 +126,15 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
     selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
                  "dry_run": dry_run}
-    if resume_id and any(value is not None for value in selection.values()):
+    resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
+    if resuming and any(value is not None for value in selection.values()):
         raise UsageProblem("--resume continues a run with the configuration it started with; "
-                           "drop --region, --service, --exclude-service and --dry-run")
+                           "drop --region, --service, --exclude-service and --dry-run/--no-dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
     confirm = functools.partial(_confirm, yes=yes)
-    with EventStore(settings.database_path, check_integrity=True) as store:
-        if not resume_id:
+    with EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
+        if not resuming:
             with lifecycle.started(store, settings, confirm) as started:
                 raise SystemExit(_sweep(store, started))
         with lifecycle.resumed(store, resume_id, settings, confirm) as resumed:
@@ -198,12 +239,12 @@ class _Progress:
 def report(run_id, config_file, db, csv_path, as_json):
     """What a run did, per region, service and outcome (default: the latest run)."""
     with _open_existing_store(config_file, db) as store:
-        _report(store, run_id or store.latest_run_id(), csv_path, as_json)
+        _report(store, store.latest_run_id() if run_id is None else run_id, csv_path, as_json)
 
 
 def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
     run = store.run(run_id)
-    if csv_path:
+    if csv_path is not None:
         _export_csv(store, run_id, csv_path)
         return
     status = store.status(run_id)
@@ -212,22 +253,25 @@ def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
         click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": store.summary(run_id),
                                "problems": store.problems(run_id), "totals": store.outcome_counts(run_id)}, indent=2))
         return
+    summary = _summary(store, run_id)  # read before anything is shown: a log that cannot be read is one line
     mode = "dry run" if run["dry_run"] else "real deletion"
     click.echo(f"Run {run_id}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
     click.echo()
-    _print_summary(store, run_id)
+    click.echo(summary)
 
 
 def _print_summary(store: EventStore, run_id: str) -> None:
+    click.echo(_summary(store, run_id))
+
+
+def _summary(store: EventStore, run_id: str) -> str:
     rows, outcomes = _pivot(store.summary(run_id))
-    if rows:
-        click.echo(format_table(rows, ["region", "service", "resource_type", *outcomes],
-                                {"resource_type": "type"}))
-    else:
-        click.echo("No resources found.")
+    lines = [format_table(rows, ["region", "service", "resource_type", *outcomes], {"resource_type": "type"})
+             if rows else "No resources found."]
     for problem in store.problems(run_id):
         where = " ".join(filter(None, [problem["region"], problem["service"], problem["resource_type"]]))
-        click.echo(f"! {where}: {problem['error_code']}: {problem['message']}")
+        lines.append(f"! {where}: {problem['error_code']}: {problem['message']}")
+    return "\n".join(lines)
 
 
 def _pivot(summary: list[dict]) -> tuple[list[dict], list[str]]:
@@ -247,12 +291,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _export_csv(store: EventStore, run_id: str, path: str) -> None:
     columns = [column.name for column in store.db["events"].columns]
+    stored = store.events(run_id)
+    # The first event is read before the file is opened: a log that cannot be read is one line,
+    # and an export already there is left as it was.
+    first = next(stored, None)
+    rows = stored if first is None else itertools.chain([first], stored)
     output = sys.stdout if path == "-" else _open_private(path)
     try:
         writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         count = 0
-        for row in store.events(run_id):
+        for row in rows:
             writer.writerow({column: _as_text_cell(value) for column, value in row.items()})
             count += 1
     finally:
@@ -265,6 +314,8 @@ def _export_csv(store: EventStore, run_id: str, path: str) -> None:
 def _open_private(path: str):
     """Open for writing; a new file is readable by its owner only (resource names and errors
     describe the account), while an existing one keeps its mode."""
+    if not path.strip():
+        raise UsageProblem("--csv is empty; pass --csv a file path you can write, or - for standard output")
     try:
         return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", newline="")
     except OSError as error:

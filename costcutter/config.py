@@ -193,7 +193,9 @@ def _first_error(validator, values: dict, source: dict) -> str:
         return f"unknown config key {key!r} (from {where}); allowed keys: {allowed}"
     if message == "required field":
         message = "is missing"
-    elif key in values and repr(values[key]) not in message and not message.startswith(("'", "is empty")):
+    elif message.startswith("unallowed value"):  # cerberus names the value, not what is allowed
+        message = f"must be one of {', '.join(_schema()[key]['allowed'])}"
+    if key in values and repr(values[key]) not in message and not message.startswith(("'", "is empty")):
         message = f"{message}, got {values[key]!r}"
     return _key_problem(key, where, message)
 
@@ -204,7 +206,11 @@ def _key_problem(key: str, where: str, message: str) -> str:
 
 def _find_config_file(explicit) -> Path | None:
     if explicit is not None:
+        if not str(explicit).strip():  # an unset shell variable: never taken for "no --config"
+            raise ConfigError("--config is empty; pass the path of a YAML file, or leave --config out")
         path = Path(explicit).expanduser()
+        if path.is_dir():
+            raise ConfigError(f"config file {path} is a folder, not a file; pass --config the path of a YAML file")
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist; check the --config path")
         return path
@@ -216,7 +222,9 @@ def _find_config_file(explicit) -> Path | None:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_bytes())  # bytes: YAML reads UTF-8, or UTF-16 with its BOM
+    except yaml.reader.ReaderError:
+        raise ConfigError(f"config file {path} is not text in UTF-8; save it as UTF-8") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
@@ -226,7 +234,9 @@ def _read_yaml(path: Path) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must be a mapping of keys to values, not a {type(data).__name__}")
+        found = "a list" if isinstance(data, list) else "a single value"
+        raise ConfigError(f"config file {path} must be a mapping of keys to values, not {found}; "
+                          "write one `key: value` a line, such as `regions: [us-east-1]`")
     return data
 
 
@@ -259,7 +269,7 @@ def _parse_env_value(variable: str, raw: str, rule: dict):
         try:
             return int(text)
         except ValueError:
-            raise ConfigError(f"{variable}={raw!r} is not a whole number") from None
+            raise ConfigError(f"{variable}={raw!r} is not a whole number; write it in digits") from None
     if "list" in types:
         return text  # a comma-separated list, split (and checked for blanks) by the schema's coerce rule
     if rule.get("nullable") and text == "":

@@ -63,12 +63,16 @@ class EventStore:
     read_only=True (for `runs` and `report`) never writes, not even to upgrade the schema:
     every query here reads version 1's columns, so older event logs read as they are.
     check_integrity=True (for `run`) refuses a damaged database before anything is written.
+    create=False (for `run --resume`) refuses a missing one rather than making an empty one.
     """
 
-    def __init__(self, path: str | os.PathLike, *, read_only: bool = False, check_integrity: bool = False):
+    def __init__(self, path: str | os.PathLike, *, read_only: bool = False, check_integrity: bool = False,
+                 create: bool = True):
         self.path = Path(path)
         self.read_only = read_only
-        if read_only and not self.path.exists():
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder, not an event log; pass --db the path of a file")
+        if (read_only or not create) and not self.path.exists():
             raise StoreError(f"no event log at {self.path}; run `costcutter run` first or pass --db")
         try:
             self.db = sqlite_utils.Database(self._connect())

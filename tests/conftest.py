@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import subprocess
 
 from costcutter import sandbox
 
@@ -92,6 +93,27 @@ def damage():
             file.seek((root - 1) * page_size + page_size // 2)
             file.write(b"\xff" * (page_size // 2))
     return damage
+
+
+@pytest.fixture
+def read_only():
+    """read_only(path): the file or folder cannot be written, even by root (chattr +i then),
+    until the test ends."""
+    made, immutable = [], []
+
+    def make(path):
+        made.append((path, path.stat().st_mode))
+        os.chmod(path, 0o500 if path.is_dir() else 0o400)
+        if os.geteuid() == 0:
+            if subprocess.run(["chattr", "+i", path], capture_output=True).returncode != 0:
+                pytest.skip("as root, only chattr +i makes a file read-only, and it is not available here")
+            immutable.append(path)
+
+    yield make
+    for path in immutable:
+        subprocess.run(["chattr", "-i", path], check=True)
+    for path, mode in made:
+        os.chmod(path, mode)
 
 
 @pytest.fixture(autouse=True)

@@ -305,24 +305,6 @@ def one_line_error(result):
     return line[len("Error: "):]
 
 
-@pytest.fixture
-def read_only():
-    """read_only(path): the file or folder cannot be written, even by root (chattr +i then)."""
-    immutable = []
-
-    def make(path):
-        os.chmod(path, 0o500 if path.is_dir() else 0o400)
-        if os.geteuid() == 0:
-            if subprocess.run(["chattr", "+i", path], capture_output=True).returncode != 0:
-                pytest.skip("as root, only chattr +i makes a file read-only, and it is not available here")
-            immutable.append(path)
-
-    yield make
-    for path in immutable:
-        subprocess.run(["chattr", "-i", path], check=True)
-        os.chmod(path, 0o700)
-
-
 @pytest.mark.parametrize("command", [["runs"], ["report"], ["report", "--csv", "-"]])
 def test_reading_commands_refuse_a_foreign_database_and_leave_it_byte_identical(tmp_path, command):
     db = tmp_path / "someone-elses.db"

@@ -74,9 +74,11 @@ SERVICES_HINT = "use 'all' or names like ec2, s3 or a type like ec2.instances (s
     ("regions: ' , '\n", f"config key 'regions' (from {{file}}): is empty; {REGIONS_HINT}"),
     ("services: []\n", f"config key 'services' (from {{file}}): is empty; {SERVICES_HINT}"),
     ("excluded_services: ''\n", "config key 'excluded_services' (from {file}): is empty; use names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"),
-    ("log_level: LOUD\n", "config key 'log_level' (from {file}): unallowed value LOUD, got 'LOUD'"),
+    ("log_level: LOUD\n",
+     "config key 'log_level' (from {file}): must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"),
     ("regions: [us-east-1\n", "config file {file} is not valid YAML at line 2; fix its syntax"),
-    ("- just\n- a list\n", "config file {file} must be a mapping of keys to values, not a list"),
+    ("- just\n- a list\n", "config file {file} must be a mapping of keys to values, not a list; "
+                            "write one `key: value` a line, such as `regions: [us-east-1]`"),
 ])
 def test_config_file_mistakes(tmp_path, yaml_text, message):
     file = write(tmp_path / "bad.yaml", yaml_text)
