@@ -111,6 +111,8 @@ class FaultInjector:
     def __init__(self, faults: Faults | None = None, app=None):
         self.app = app
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self._last_seen = time.monotonic()
         self.configure(faults or Faults())
         self.clear()
 
@@ -142,6 +144,20 @@ class FaultInjector:
             and any(matches(p, call.service, call.action) for p in patterns)
             for resource_id in call.resource_ids)
 
+    def wait_until_idle(self, quiet: float = 0.3, timeout: float = 30) -> bool:
+        """Wait until no signed request has been in the server for `quiet` seconds; False
+        if that takes longer than `timeout`. After a client is killed, the requests it had
+        sent are then over: moto has acted on them, or never will, as when AWS outlives a
+        client that dies."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                idle = self._in_flight == 0 and time.monotonic() - self._last_seen >= quiet
+            if idle:
+                return True
+            time.sleep(0.02)
+        return False
+
     def summary(self) -> str:
         counts = self.counts
         return (f"{counts['requests']} requests ({counts['retries']} retries): {counts[THROTTLED]} throttled, "
@@ -152,6 +168,18 @@ class FaultInjector:
         request = identify(environ)
         if request is None:
             return self.app(environ, start_response)
+        self._count_in_flight(+1)
+        try:
+            return self._answer(environ, start_response, request)
+        finally:
+            self._count_in_flight(-1)
+
+    def _count_in_flight(self, change: int) -> None:
+        with self._lock:
+            self._in_flight += change
+            self._last_seen = time.monotonic()
+
+    def _answer(self, environ, start_response, request: Request):
         faults = self.faults
         _, latency = faults.pick("latency", request.service, request.action)
         if latency:

@@ -138,10 +138,13 @@ def seed(region: str, counts: dict[str, int] | None = None, default_count: int =
             and (count := counts.get(t.key, default_count))}
 
 
-def inventory(region: str) -> dict[str, list[str]]:
-    """What of the registered types is left in a region, as the engine would list it."""
-    session = boto3.Session()
-    return {t.key: sorted(r.id for r in t.list(Target(t, session, region))) for t in _types_of(region)}
+def inventory(region: str, services: tuple[str, ...] | None = None, session=None) -> dict[str, list[str]]:
+    """What of the registered types (of `services`, when given) is left in a region, as the
+    engine would list it. Pass one session to list many regions without loading the
+    services' models for each."""
+    session = session or boto3.Session()
+    return {t.key: sorted(r.id for r in t.list(Target(t, session, region))) for t in _types_of(region)
+            if services is None or t.service in services}
 
 
 def _types_of(region: str):

@@ -268,3 +268,20 @@ def test_a_real_run_on_a_bad_day_deletes_everything_each_resource_once(fault_ser
     answered = injector.per_resource(DELETIONS, answered=True)
     assert {resource: n for resource, n in answered.items() if n != 1} == {}
     assert {resource for resource in seeded if answered[resource] != 1} == set()
+
+
+def test_waiting_until_idle_outlasts_a_request_whose_client_gave_up(fault_server):
+    """What the kill loop (costcutter/killloop.py) waits for after a kill: the requests the
+    dead client had sent are over, and moto has acted on them."""
+    _, injector = fault_server
+    client("ec2").create_key_pair(KeyName="deleted-after-the-client-left")
+    injector.configure(Faults(latency={"DeleteKeyPair": 0.5}))
+    impatient = boto3.client("ec2", region_name=REGION, config=botocore.config.Config(
+        retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=0.1))
+
+    with pytest.raises(botocore.exceptions.ReadTimeoutError):
+        impatient.delete_key_pair(KeyName="deleted-after-the-client-left")
+
+    assert injector.wait_until_idle(quiet=0.1)
+    assert client("ec2").describe_key_pairs()["KeyPairs"] == []
+    assert injector.per_resource(["ec2:DeleteKeyPair"], answered=True) == {(REGION, "deleted-after-the-client-left"): 1}

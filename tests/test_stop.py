@@ -16,6 +16,7 @@ import pytest
 
 from costcutter import registry, sandbox
 from costcutter.faults import Faults, deletions_of
+from costcutter.killloop import session_processes
 from costcutter.store import EventStore, StoreError
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -56,19 +57,6 @@ def deleting(db_path: Path, process: subprocess.Popen, at_least: int = 4) -> str
             return runs[0]["id"]
         time.sleep(0.1)
     raise AssertionError("the run deleted too little in time")
-
-
-def session_processes(session: int) -> list[int]:
-    """The processes still alive in a session (the CLI's, its region processes, multiprocessing's helpers)."""
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":  # field 6 of stat: the session id
-            alive.append(int(stat.parent.name))
-    return alive
 
 
 def region_processes(parent: int) -> list[int]:
