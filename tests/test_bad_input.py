@@ -123,7 +123,7 @@ CASES = [
         f"config key 'regions' (from command line): is empty; {REGIONS_HINT}"),
     Bad("empty-regions-variable", ("run", "--db", "{db}"),
         f"config key 'regions' (from COSTCUTTER_REGIONS): is empty; {REGIONS_HINT}", env={"COSTCUTTER_REGIONS": ""}),
-    Bad("unknown-service", (*RUN, "--service", "lambda"), "config key 'services' (from command line): 'lambda' is "
+    Bad("unknown-service", (*RUN, "--service", "lambada"), "config key 'services' (from command line): 'lambada' is "
         f"not a service or type CostCutter can clean; {SERVICES_HINT}"),
     Bad("unknown-type", (*RUN, "--service", "ec2.lambdas"), "config key 'services' (from command line): "
         f"'ec2.lambdas' is not a service or type CostCutter can clean; {SERVICES_HINT}"),

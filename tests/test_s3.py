@@ -1,5 +1,6 @@
 """The S3 buckets handler against moto in process: emptying, deleting, regions, failures."""
 
+import itertools
 
 import boto3
 import pytest
@@ -42,6 +43,22 @@ def handler_client(session, region):
     return aws.client(session, "s3", region)
 
 
+def count_calls(s3, operation):
+    calls = []
+    s3.meta.events.register(f"before-call.s3.{operation}", lambda **_: calls.append(1))
+    return calls
+
+
+def cleanup_expecting_deleted(session, reporter, bucket):
+    """Clean us-east-1, whose one bucket must end deleted; returns what its emptying step said."""
+    outcomes = buckets.cleanup_buckets(session, "us-east-1", reporter, dry_run=False)
+    assert outcomes == {bucket: "deleted"}
+    assert bucket_names() == []
+    assert recorded(reporter, "deleted") == [(bucket, None)]
+    [(_, message)] = recorded(reporter, "step_done")
+    return message.removeprefix("empty: ")
+
+
 def test_dry_run_records_would_delete_and_changes_nothing(aws_mock, make_reporter):
     s3 = make_bucket("us-east-1", "keep-me")
     put_objects(s3, "keep-me", ["a.txt", "b.txt"])
@@ -61,15 +78,10 @@ def test_versioned_bucket_with_markers_and_upload_is_emptied_and_deleted(aws_moc
     put_objects(s3, "versioned", ["a.txt", "b.txt"], versions=3)  # 6 versions
     s3.delete_object(Bucket="versioned", Key="a.txt")  # 1 delete marker
     s3.create_multipart_upload(Bucket="versioned", Key="unfinished.bin")
-    reporter = make_reporter("us-east-1")
 
-    outcomes = buckets.cleanup_buckets(boto3.Session(), "us-east-1", reporter, dry_run=False)
+    message = cleanup_expecting_deleted(boto3.Session(), make_reporter("us-east-1"), "versioned")
 
-    assert outcomes == {"versioned": "deleted"}
-    assert bucket_names() == []
-    assert recorded(reporter, "step_done") == [
-        ("versioned", "empty: removed 7 object versions and delete markers, aborted 1 uploads")]
-    assert recorded(reporter, "deleted") == [("versioned", None)]
+    assert message == "removed 7 object versions and delete markers, aborted 1 uploads"
 
 
 def test_bucket_with_more_versions_than_one_delete_call_is_emptied(aws_mock, make_reporter):
@@ -77,18 +89,49 @@ def test_bucket_with_more_versions_than_one_delete_call_is_emptied(aws_mock, mak
     put_objects(s3, "big", [f"data/{n:04}.txt" for n in range(500)], versions=5)
     assert version_count(s3, "big") == 2500
     session = boto3.Session()
-    delete_calls = []
-    handler_client(session, "us-east-1").meta.events.register(
-        "before-call.s3.DeleteObjects", lambda **_: delete_calls.append(1))
-    reporter = make_reporter("us-east-1")
+    delete_calls = count_calls(handler_client(session, "us-east-1"), "DeleteObjects")
 
-    outcomes = buckets.cleanup_buckets(session, "us-east-1", reporter, dry_run=False)
+    message = cleanup_expecting_deleted(session, make_reporter("us-east-1"), "big")
 
-    assert outcomes == {"big": "deleted"}
-    assert bucket_names() == []
+    assert message == "removed 2500 object versions and delete markers, aborted 0 uploads"
     assert len(delete_calls) == 3  # 1000 + 1000 + 500
-    assert recorded(reporter, "step_done") == [
-        ("big", "empty: removed 2500 object versions and delete markers, aborted 0 uploads")]
+
+
+def test_bucket_of_many_pages_with_delete_markers_is_emptied_listing_each_page_once(
+        aws_mock, make_reporter, monkeypatch):
+    monkeypatch.setattr(buckets, "LIST_PAGE_SIZE", 100)  # as many pages as 1000s would be, sooner
+    s3 = make_bucket("us-east-1", "pages", versioned=True)
+    keys = [f"data/{n:04}.txt" for n in range(300)]
+    put_objects(s3, "pages", keys, versions=2)
+    for key in keys[::6]:
+        s3.delete_object(Bucket="pages", Key=key)  # 50 delete markers
+    assert version_count(s3, "pages") == 650  # 7 pages: more than one window of parallel batches
+    session = boto3.Session()
+    listings = count_calls(handler_client(session, "us-east-1"), "ListObjectVersions")
+
+    message = cleanup_expecting_deleted(session, make_reporter("us-east-1"), "pages")
+
+    assert message == "removed 650 object versions and delete markers, aborted 0 uploads"
+    # Each page once, and one empty page to confirm: a listing that ended early would
+    # have been followed by another pass from the start.
+    assert len(listings) == 7 + 1
+
+
+def test_versions_written_while_the_bucket_is_emptied_are_deleted_too(aws_mock, make_reporter):
+    s3 = make_bucket("us-east-1", "busy", versioned=True)
+    put_objects(s3, "busy", [f"data/{n:04}.txt" for n in range(200)])
+    session = boto3.Session()
+    deletions = itertools.count()
+
+    def write_behind_the_listing(**_):
+        if next(deletions) == 0:  # the first deletion: the listing has passed "a..." already
+            s3.put_object(Bucket="busy", Key="a-late-arrival.txt", Body=b"costs money")
+
+    handler_client(session, "us-east-1").meta.events.register("before-call.s3.DeleteObjects", write_behind_the_listing)
+
+    message = cleanup_expecting_deleted(session, make_reporter("us-east-1"), "busy")
+
+    assert message == "removed 201 object versions and delete markers, aborted 0 uploads"
 
 
 @pytest.mark.parametrize("region, other", [("us-east-1", "eu-west-1"), ("eu-west-1", "us-east-1")])
