@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox
 from costcutter.config import ConfigError, Settings
+from costcutter.registry import GLOBAL_REGION
 from costcutter.store import EventStore, StoreError
 from costcutter.tables import format_table
 
@@ -386,8 +387,11 @@ def demo(db):
     with sandbox.running_server() as endpoint:
         click.echo(f"Started a local AWS sandbox (moto) at {endpoint}; dummy credentials, no real AWS.")
         for region in DEMO_REGIONS:
-            made = sandbox.seed(region, default_count=2)
-            click.echo(f"Seeded {region}: " + ", ".join(f"{len(ids)} {kind}" for kind, ids in made.items()))
+            made = sandbox.seed(region)
+            stack = sandbox.seed_stack(region)
+            click.echo(f"Seeded {region}: one of each of {len(made)} resource types, and a web stack "
+                       f"({', '.join(stack)})")
+        sandbox.seed(GLOBAL_REGION)
         base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
                                   "log_dir": str(workdir), "wait_timeout": 30})
         _setup_logging(base)
@@ -400,7 +404,8 @@ def demo(db):
                 code = _sweep(store, started)
             if code != EXIT_OK:
                 raise SystemExit(code)
-        left = {region: sum(map(len, sandbox.inventory(region).values())) for region in DEMO_REGIONS}
+        left = {region: sum(map(len, sandbox.inventory(region).values()))
+                for region in (*DEMO_REGIONS, GLOBAL_REGION)}
         click.echo(f"\n== 3. What is left in the sandbox: {left}")
         click.echo(f"\n== 4. The event log is the record: costcutter runs --db {db_path}")
         runs.callback(config_file=None, db=str(db_path))
