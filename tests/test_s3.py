@@ -112,8 +112,8 @@ def test_bucket_of_many_pages_with_delete_markers_is_emptied_listing_each_page_o
     message = cleanup_expecting_deleted(session, make_reporter("us-east-1"), "pages")
 
     assert message == "removed 650 object versions and delete markers, aborted 0 uploads"
-    # Each page once, and one empty page to confirm: a listing that ended early would
-    # have been followed by another pass from the start.
+    # Each page once (each round lists from the start, where what was deleted is gone),
+    # and one empty page to end on.
     assert len(listings) == 7 + 1
 
 

@@ -1,9 +1,8 @@
 """S3 buckets located in the region, emptied completely, then deleted.
 
-Emptying lists the bucket's object versions and delete markers a page at a time, and
-deletes each few pages in batches of up to 1000 keys (the DeleteObjects limit), several
-batches at once, so memory stays the same however big the bucket is; unfinished multipart uploads are
-aborted.
+Emptying lists the bucket's object versions and delete markers a page at a time and deletes
+them in batches of up to 1000 keys (the DeleteObjects limit), several batches at once, so
+memory stays the same however big the bucket is; unfinished multipart uploads are aborted.
 """
 
 import itertools
@@ -16,7 +15,7 @@ from costcutter import aws, engine
 from costcutter.registry import ResourceType, Step, call, pages, record
 
 BATCHES_IN_PARALLEL = 4
-LIST_PAGE_SIZE = 1000  # ListObjectVersions' most on AWS
+LIST_PAGE_SIZE = 1000  # ListObjectVersions' most on AWS (moto honours more)
 _MAX_KEYS_PER_DELETE = 1000
 
 
@@ -33,47 +32,30 @@ def _empty_bucket(target, bucket):
 
 
 def _empty(s3, bucket) -> int:
-    """Delete every version and delete marker, in passes over the bucket until one finds
-    nothing. On AWS the first pass, which follows the listing to its end, deletes them all,
-    and the second lists one empty page; more passes are needed only when something was
-    written meanwhile, or a listing ended early."""
+    """Delete every version and delete marker, in rounds: list up to BATCHES_IN_PARALLEL
+    batches from the start, delete them at once, and list again until nothing is left.
+    Memory holds one round, whatever the size of the bucket.
+
+    Listing from the start each round never depends on a marker whose version was deleted
+    under it (moto ends such a listing early), and costs no more calls than following the
+    markers: the pages deleted are gone. Listing and deleting take turns, because moto's
+    ListObjectVersions fails when a key is deleted while it lists (a TypeError in process,
+    error 500 from its server); overlapping them measured no faster against moto anyway."""
     removed = 0
     with ThreadPoolExecutor(max_workers=BATCHES_IN_PARALLEL, thread_name_prefix=f"empty-{bucket}") as pool:
-        while removed_in_pass := _delete_pass(s3, bucket, pool):
-            removed += removed_in_pass
-    return removed
-
-
-def _delete_pass(s3, bucket, pool) -> int:
-    """One listing of the bucket from the start, deleted BATCHES_IN_PARALLEL batches at a
-    time. The listing waits while they are deleted, though AWS would not need it to: moto's
-    ListObjectVersions fails when a key is deleted while it lists (a TypeError in process,
-    error 500 from its server)."""
-    removed = 0
-    batches = _version_batches(s3, bucket)
-    while window := list(itertools.islice(batches, BATCHES_IN_PARALLEL)):
-        removed += sum(pool.map(lambda keys: _delete_batch(s3, bucket, keys), window))
+        while batches := list(itertools.islice(_version_batches(s3, bucket), BATCHES_IN_PARALLEL)):
+            removed += sum(pool.map(lambda keys: _delete_batch(s3, bucket, keys), batches))
     return removed
 
 
 def _version_batches(s3, bucket):
-    """The bucket's versions and delete markers from the start, as lists of up to 1000
-    {Key, VersionId}. A page is handed out only once the next one is listed: the next
-    listing starts after the page's last version, and should that be deleted already, moto
-    would find nothing after it (AWS would carry on)."""
     pages = s3.get_paginator("list_object_versions").paginate(
         Bucket=bucket, PaginationConfig={"PageSize": LIST_PAGE_SIZE})
-    listed = []
     for page in pages:
-        yield from _batches(listed)
-        listed = [{"Key": item["Key"], "VersionId": item["VersionId"]}
-                  for item in itertools.chain(page.get("Versions", []), page.get("DeleteMarkers", []))]
-    yield from _batches(listed)
-
-
-def _batches(keys):
-    for start in range(0, len(keys), _MAX_KEYS_PER_DELETE):
-        yield keys[start:start + _MAX_KEYS_PER_DELETE]
+        keys = [{"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        for start in range(0, len(keys), _MAX_KEYS_PER_DELETE):
+            yield keys[start:start + _MAX_KEYS_PER_DELETE]
 
 
 def _delete_batch(s3, bucket, keys) -> int:
