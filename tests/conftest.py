@@ -243,27 +243,6 @@ def _emptied_and_in_use(endpoint, monkeypatch):
 
 
 @pytest.fixture
-def stub_client(aws_mock):
-    """stub_client(session, service, region) -> a botocore Stubber on the client the engine
-    uses, for AWS behaviour moto lacks (answers given as AWS's real response shapes); every
-    answer given must have been asked for by the end of the test."""
-    from botocore.stub import Stubber
-
-    stubbers = []
-
-    def stub(session, service, region):
-        stubber = Stubber(aws.client(session, service, region))
-        stubber.activate()
-        stubbers.append(stubber)
-        return stubber
-
-    yield stub
-    for stubber in stubbers:
-        stubber.assert_no_pending_responses()
-        stubber.deactivate()
-
-
-@pytest.fixture
 def watch(aws_mock):
     """watch(session, service, region, operation) -> the parameters of each such call made
     through the engine's shared client, as they are sent."""

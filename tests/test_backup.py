@@ -18,17 +18,17 @@ def session(aws_mock):
     return boto3.Session()
 
 
-def test_the_vaults_aws_makes_are_never_listed(session, stub_client, make_reporter):
+def test_the_vaults_aws_makes_are_never_listed(session, stubbed, make_reporter):
     # Stubbed: moto keeps a name with slashes URL-encoded (aws%2Fefs%2F...).
-    backup = stub_client(session, "backup", REGION)
+    backup = stubbed(session, "backup", REGION)
     backup.add_response("list_backup_vaults", {"BackupVaultList": [
         {"BackupVaultName": name, "BackupVaultArn": f"arn:aws:backup:eu-west-1:123456789012:backup-vault:{name}"}
         for name in ("Default", "aws/efs/automatic-backup-vault", "nightly")]}, {})
     assert [r.id for r in vaults.catalog_vaults(session, REGION, make_reporter(REGION))] == ["nightly"]
 
 
-def stub_vault_with_points(stub_client, session, statuses):
-    backup = stub_client(session, "backup", REGION)
+def stub_vault_with_points(stubbed, session, statuses):
+    backup = stubbed(session, "backup", REGION)
     backup.add_response("list_backup_vaults", {"BackupVaultList": [
         {"BackupVaultName": "nightly", "BackupVaultArn": VAULT_ARN, "NumberOfRecoveryPoints": len(statuses)}]}, {})
     backup.add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": [
@@ -37,8 +37,8 @@ def stub_vault_with_points(stub_client, session, statuses):
     return backup
 
 
-def test_recovery_points_go_first_and_the_vault_once_they_have(session, stub_client, make_reporter):
-    backup = stub_vault_with_points(stub_client, session, ["COMPLETED", "DELETING", "EXPIRED"])
+def test_recovery_points_go_first_and_the_vault_once_they_have(session, stubbed, make_reporter):
+    backup = stub_vault_with_points(stubbed, session, ["COMPLETED", "DELETING", "EXPIRED"])
     for arn in (POINTS[0], POINTS[2]):  # not the one AWS is deleting already
         backup.add_response("delete_recovery_point", {}, {"BackupVaultName": "nightly", "RecoveryPointArn": arn})
     backup.add_client_error("delete_backup_vault", *CONTAINS, 400, expected_params={"BackupVaultName": "nightly"})
@@ -50,8 +50,8 @@ def test_recovery_points_go_first_and_the_vault_once_they_have(session, stub_cli
         ("delete_requested", None), ("deleted", None)]
 
 
-def test_a_recovery_point_gone_meanwhile_does_not_make_the_vault_gone(session, stub_client, make_reporter):
-    backup = stub_vault_with_points(stub_client, session, ["COMPLETED", "COMPLETED"])
+def test_a_recovery_point_gone_meanwhile_does_not_make_the_vault_gone(session, stubbed, make_reporter):
+    backup = stub_vault_with_points(stubbed, session, ["COMPLETED", "COMPLETED"])
     backup.add_client_error("delete_recovery_point", "ResourceNotFoundException", "Recovery point not found", 404)
     backup.add_response("delete_recovery_point", {}, {"BackupVaultName": "nightly", "RecoveryPointArn": POINTS[1]})
     backup.add_response("delete_backup_vault", {}, {"BackupVaultName": "nightly"})
@@ -60,9 +60,9 @@ def test_a_recovery_point_gone_meanwhile_does_not_make_the_vault_gone(session, s
     assert not reporter.events("already_gone")
 
 
-def test_a_recovery_point_a_lock_keeps_fails_the_vault_without_asking_to_delete_it(session, stub_client,
+def test_a_recovery_point_a_lock_keeps_fails_the_vault_without_asking_to_delete_it(session, stubbed,
                                                                                   make_reporter):
-    backup = stub_vault_with_points(stub_client, session, ["COMPLETED"])
+    backup = stub_vault_with_points(stubbed, session, ["COMPLETED"])
     backup.add_client_error("delete_recovery_point", "InvalidRequestException",
                             "Recovery point cannot be deleted (Vault Lock is active)", 400)
     reporter = make_reporter(REGION)

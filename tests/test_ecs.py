@@ -102,10 +102,10 @@ def test_a_family_left_deregistered_by_a_stopped_run_is_still_listed_and_deleted
     assert revisions(ecs, "api", "INACTIVE") == []
 
 
-def test_revisions_that_delete_task_definitions_refuses_are_reported_failed(session, stub_client, make_reporter):
+def test_revisions_that_delete_task_definitions_refuses_are_reported_failed(session, stubbed, make_reporter):
     # DeleteTaskDefinitions answers refusals in its response, not as an error.
     arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:1"
-    ecs = stub_client(session, "ecs", REGION)
+    ecs = stubbed(session, "ecs", REGION)
     ecs.add_response("list_task_definitions", {"taskDefinitionArns": []}, {"status": "ACTIVE"})
     ecs.add_response("list_task_definitions", {"taskDefinitionArns": [arn]}, {"status": "INACTIVE"})
     ecs.add_response("list_task_definitions", {"taskDefinitionArns": []}, {"status": "ACTIVE", "familyPrefix": "api"})

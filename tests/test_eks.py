@@ -18,8 +18,8 @@ def session(aws_mock):
     return boto3.Session()
 
 
-def stub_protected_cluster(stub_client, session):
-    eks = stub_client(session, "eks", REGION)
+def stub_protected_cluster(stubbed, session):
+    eks = stubbed(session, "eks", REGION)
     eks.add_response("list_clusters", {"clusters": ["prod"]}, {})
     eks.add_response("describe_cluster", {"cluster": {
         "name": "prod", "arn": "arn:aws:eks:eu-west-1:123456789012:cluster/prod", "createdAt": CREATED,
@@ -28,17 +28,17 @@ def stub_protected_cluster(stub_client, session):
     return eks
 
 
-def test_a_protected_cluster_is_skipped_without_a_deletion_request(session, stub_client, make_reporter):
-    stub_protected_cluster(stub_client, session)  # any other call would be refused by the Stubber
+def test_a_protected_cluster_is_skipped_without_a_deletion_request(session, stubbed, make_reporter):
+    stub_protected_cluster(stubbed, session)  # any other call would be refused by the Stubber
     reporter = make_reporter(REGION)
     assert clusters.cleanup_clusters(session, REGION, reporter, dry_run=False) == {"prod": "skipped"}
     [skipped] = reporter.events("skipped")
     assert "set remove_deletion_protection: true" in skipped["message"]
 
 
-def test_a_protected_cluster_is_unprotected_deleted_and_waited_for_when_the_settings_allow(session, stub_client,
+def test_a_protected_cluster_is_unprotected_deleted_and_waited_for_when_the_settings_allow(session, stubbed,
                                                                                             make_reporter):
-    eks = stub_protected_cluster(stub_client, session)
+    eks = stub_protected_cluster(stubbed, session)
     eks.add_response("update_cluster_config", {"update": {"id": "b5f0ba18", "status": "InProgress",
                                                           "type": "DeletionProtectionUpdate"}},
                      {"name": "prod", "deletionProtection": False})

@@ -21,15 +21,15 @@ def session(aws_mock):
     return boto3.Session()
 
 
-def stub_protected_load_balancer(stub_client, session):
-    elbv2 = stub_client(session, "elbv2", REGION)
+def stub_protected_load_balancer(stubbed, session):
+    elbv2 = stubbed(session, "elbv2", REGION)
     elbv2.add_response("describe_load_balancers", {"LoadBalancers": [LISTED]}, {})
     elbv2.add_client_error("delete_load_balancer", *PROTECTED, 400, expected_params={"LoadBalancerArn": ARN})
     return elbv2
 
 
-def test_a_protected_load_balancer_is_skipped(session, stub_client, make_reporter):
-    stub_protected_load_balancer(stub_client, session)
+def test_a_protected_load_balancer_is_skipped(session, stubbed, make_reporter):
+    stub_protected_load_balancer(stubbed, session)
     reporter = make_reporter(REGION)
     assert load_balancers.cleanup_load_balancers(session, REGION, reporter, dry_run=False) == {ARN: "skipped"}
     [skipped] = reporter.events("skipped")
@@ -37,9 +37,9 @@ def test_a_protected_load_balancer_is_skipped(session, stub_client, make_reporte
     assert not reporter.events("failed")
 
 
-def test_a_protected_load_balancer_is_unprotected_and_deleted_when_the_settings_allow(session, stub_client,
+def test_a_protected_load_balancer_is_unprotected_and_deleted_when_the_settings_allow(session, stubbed,
                                                                                        make_reporter):
-    elbv2 = stub_protected_load_balancer(stub_client, session)
+    elbv2 = stub_protected_load_balancer(stubbed, session)
     elbv2.add_response("modify_load_balancer_attributes", {"Attributes": [
         {"Key": "deletion_protection.enabled", "Value": "false"}]}, {
         "LoadBalancerArn": ARN, "Attributes": [{"Key": "deletion_protection.enabled", "Value": "false"}]})

@@ -34,9 +34,9 @@ def test_a_vault_with_archives_is_not_deleted_and_fails_with_how_to_empty_it(ses
     assert [v["VaultName"] for v in glacier.list_vaults()["VaultList"]] == ["logs"]
 
 
-def test_a_vault_written_to_since_its_inventory_fails_with_awss_reason_and_how_to_empty_it(session, stub_client,
+def test_a_vault_written_to_since_its_inventory_fails_with_awss_reason_and_how_to_empty_it(session, stubbed,
                                                                                           make_reporter):
-    glacier = stub_client(session, "glacier", REGION)
+    glacier = stubbed(session, "glacier", REGION)
     glacier.add_response("list_vaults", {"VaultList": [{"VaultARN": ARN, "VaultName": "logs", "NumberOfArchives": 0,
                                                         "SizeInBytes": 0}]}, {})
     glacier.add_client_error("delete_vault", "InvalidParameterValueException",
@@ -50,8 +50,8 @@ def test_a_vault_written_to_since_its_inventory_fails_with_awss_reason_and_how_t
     assert "aws glacier delete-archive" in failed["message"]
 
 
-def test_an_account_that_never_used_glacier_has_no_vaults(session, stub_client, make_reporter):
-    glacier = stub_client(session, "glacier", REGION)
+def test_an_account_that_never_used_glacier_has_no_vaults(session, stubbed, make_reporter):
+    glacier = stubbed(session, "glacier", REGION)
     glacier.add_client_error("list_vaults", "NoLongerSupportedException",
                              "The API is no longer supported for new customers", 400)
     reporter = make_reporter(REGION)
