@@ -108,11 +108,22 @@ class EventStore:
             self._check_integrity()
         if self.read_only:
             return
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # WAL with synchronous=NORMAL survives a process crash (kill -9) without losing
-        # committed events; only a power loss can lose the last commits.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        # Two processes making a new log at once: switching it to WAL can answer "locked" at
+        # once, without waiting out the busy timeout, so that (and the upgrade, one
+        # transaction) is tried again until the timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                # WAL with synchronous=NORMAL survives a process crash (kill -9) without losing
+                # committed events; only a power loss can lose the last commits.
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
