@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
+from costcutter import engine
+from costcutter.registry import Resource
 from costcutter.services.secretsmanager import secrets
 
 REGION, REPLICA_REGION = "eu-west-1", "us-west-2"
@@ -41,6 +43,20 @@ def test_a_window_schedules_the_deletion_and_the_secret_is_not_listed_again(sess
     deleted_on = planned(client)["api-key"]
     assert abs(deleted_on - (datetime.now(timezone.utc) + timedelta(days=days))) < timedelta(minutes=5)
     assert secrets.catalog_secrets(session, REGION, make_reporter(REGION)) == []
+
+
+@pytest.mark.parametrize("resumed_request, outcome", [(True, "deleted"), (False, "already_gone")])
+def test_a_secret_already_scheduled_for_deletion_is_gone(session, client, make_reporter, resumed_request, outcome):
+    """What a retry meets when the answer to our deletion was lost, or someone else deleted
+    it between the listing and our call: AWS refuses it as "marked for deletion"."""
+    arn = client.create_secret(Name="gone-soon", SecretString="x")["ARN"]
+    client.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    reporter = make_reporter(REGION)
+    teardown = engine._Teardown(secrets.SECRETS, engine.Target(secrets.SECRETS, session, REGION, reporter),
+                                Resource(arn), waited_for=())
+
+    assert teardown.run(resumed_request=resumed_request) == outcome
+    assert reporter.events("failed") == []
 
 
 def test_without_a_configured_run_the_built_in_window_applies(session, client, make_reporter):

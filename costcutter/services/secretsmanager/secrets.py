@@ -9,9 +9,13 @@ primary is in another region (removed from there, with it).
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, pages, record
+from costcutter.registry import ResourceType, Step, pages, record, recoded
 
 SETTING = "secrets_recovery_window_days"
+# A secret already scheduled for deletion (by our own request whose answer was lost, or by
+# someone else) is refused with the catch-all InvalidRequestException: AWS says "it was
+# marked for deletion", moto "currently marked deleted".
+SCHEDULED = "SecretScheduledForDeletion"
 
 
 def _cleaned_here(secret, region) -> bool:
@@ -52,9 +56,10 @@ def _seed(session, region, count):
 
 SECRETS = ResourceType(
     service="secretsmanager", name="secrets", client="secretsmanager", doc=__doc__, list=_list,
-    steps=(Step("remove_replicas", _remove_replicas), Step("delete_secret", _delete)),
+    steps=(Step("remove_replicas", _remove_replicas), recoded(Step("delete_secret", _delete), "InvalidRequestException",
+                                                       {"marked for deletion": SCHEDULED, "marked deleted": SCHEDULED})),
     settings=(SETTING,),
-    gone_codes=frozenset({"ResourceNotFoundException"}),
+    gone_codes=frozenset({"ResourceNotFoundException", SCHEDULED}),
     seed=_seed, missing_id="arn:aws:secretsmanager:us-east-1:123456789012:secret:costcutter-no-such-secret-AbCdEf",
 )
 catalog_secrets, cleanup_secret, cleanup_secrets = engine.functions(SECRETS)
