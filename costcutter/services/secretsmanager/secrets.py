@@ -9,7 +9,7 @@ primary is in another region (removed from there, with it).
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, pages, record
+from costcutter.registry import Charge, ResourceType, Step, pages, record
 
 SETTING = "secrets_recovery_window_days"
 
@@ -51,7 +51,9 @@ def _seed(session, region, count):
 
 
 SECRETS = ResourceType(
-    service="secretsmanager", name="secrets", client="secretsmanager", doc=__doc__, list=_list,
+    service="secretsmanager", name="secrets", client="secretsmanager",
+    cost=(Charge("secretsmanager.secret"),),
+    doc=__doc__, list=_list,
     steps=(Step("remove_replicas", _remove_replicas), Step("delete_secret", _delete)),
     settings=(SETTING,),
     gone_codes=frozenset({"ResourceNotFoundException"}),
