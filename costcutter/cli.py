@@ -12,10 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import botocore.exceptions
 import click
 from tqdm import tqdm
 
-from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox
+from costcutter import __version__, aws, config, costs, events, lifecycle, logs, orchestrator, registry, sandbox
 from costcutter.config import ConfigError, Settings
 from costcutter.registry import GLOBAL_REGION
 from costcutter.store import EventStore, StoreError
@@ -191,6 +192,7 @@ def _sweep(store: EventStore, run: lifecycle.Run) -> int:
     progress.close()
     click.echo()
     _print_summary(store, run.id)
+    click.echo(_estimate(store, run.id, settings.dry_run))
     if outcome.interrupted:
         click.echo(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
         return EXIT_INTERRUPTED
@@ -252,13 +254,23 @@ def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
     if as_json:
         run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
         click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": store.summary(run_id),
-                               "problems": store.problems(run_id), "totals": store.outcome_counts(run_id)}, indent=2))
+                               "problems": store.problems(run_id), "totals": store.outcome_counts(run_id),
+                               "estimate": costs.run_estimate(store, run_id, run["dry_run"])}, indent=2))
         return
     summary = _summary(store, run_id)  # read before anything is shown: a log that cannot be read is one line
+    estimate = _estimate(store, run_id, run["dry_run"], per_type=True)
     mode = "dry run" if run["dry_run"] else "real deletion"
     click.echo(f"Run {run_id}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
     click.echo()
     click.echo(summary)
+    click.echo()
+    click.echo(estimate)
+
+
+def _estimate(store: EventStore, run_id: str, dry_run: bool, per_type: bool = False) -> str:
+    """What the run saves (a dry run: would save) a month, always labelled an estimate: one
+    sentence, or with per_type a table per service and type above it."""
+    return costs.describe(costs.run_estimate(store, run_id, dry_run), dry_run, per_type)
 
 
 def _print_summary(store: EventStore, run_id: str) -> None:
@@ -286,13 +298,17 @@ def _pivot(summary: list[dict]) -> tuple[list[dict], list[str]]:
     return list(rows.values()), outcomes
 
 
+# A cataloged resource's estimated monthly cost, in USD (costs.py), in the CSV export.
+ESTIMATE_COLUMN = "estimated_usd_month"
+
 # A text cell starting with one of these is run as a formula by spreadsheets (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _export_csv(store: EventStore, run_id: str, path: str) -> None:
-    columns = [column.name for column in store.db["events"].columns]
-    stored = store.events(run_id)
+    columns = [column.name for column in store.db["events"].columns] + [ESTIMATE_COLUMN]
+    book = costs.PriceBook.of(store)
+    stored = ({**event, ESTIMATE_COLUMN: costs.event_estimate(event, book)} for event in store.events(run_id))
     # The first event is read before the file is opened: a log that cannot be read is one line,
     # and an export already there is left as it was.
     first = next(stored, None)
@@ -336,15 +352,16 @@ def runs(config_file, db):
     """The runs in the event log, with their status and counts."""
     with _open_existing_store(config_file, db) as store:
         rows = store.runs()
-    if not rows:
-        click.echo("No runs yet.")
-        return
-    for row in rows:
-        row["mode"] = "dry run" if row["dry_run"] else "real"
-        row["created_at"] = row["created_at"][:19].replace("T", " ")
+        if not rows:
+            click.echo("No runs yet.")
+            return
+        for row in rows:
+            row["mode"] = "dry run" if row["dry_run"] else "real"
+            row["created_at"] = row["created_at"][:19].replace("T", " ")
+            row["estimate"] = costs.money(costs.savings(store, row["id"], row["dry_run"]).usd)
     click.echo(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
-                                   events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, "pending"],
-                            {"created_at": "started", "account_id": "account"}))
+                                   events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, "pending", "estimate"],
+                            {"created_at": "started", "account_id": "account", "estimate": "estimated saving/month"}))
 
 
 @cli.command()
@@ -355,6 +372,41 @@ def services():
             for t in sorted(registry.resource_types(), key=lambda t: t.service)]  # stable: keeps dependency order
     click.echo(format_table(rows, ["service", "resource_type", "scope", "depends_on", "settings", "summary"],
                             {"resource_type": "type", "depends_on": "depends on"}))
+
+
+@cli.group(cls=_Group)
+def prices():
+    """The prices that cost estimates use: on-demand list prices (see costcutter/prices.json)."""
+
+
+@prices.command()
+@store_options
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help=f"Region to fetch prices for (repeatable, or comma-separated; default {costs.PRICING_REGION}).")
+@friendly_errors
+def update(config_file, db, regions):
+    """Fetch the prices from the AWS Price List Query API into the event log's database."""
+    chosen = [region.strip() for value in regions for region in value.split(",")] or [costs.PRICING_REGION]
+    unknown = [region for region in chosen if region not in aws.known_regions()]
+    if unknown:
+        raise UsageProblem(f"--region {unknown[0]!r} is not an AWS region; pass a region such as us-east-1")
+    settings = config.load(config_file, {"database": db})
+    client = aws.client(aws.make_session(settings.aws_profile), "pricing", costs.PRICING_REGION)
+    try:
+        rows, result = costs.fetch_prices(client, chosen)
+    except botocore.exceptions.NoCredentialsError:
+        raise UsageProblem("no AWS credentials found; set AWS_PROFILE or configure credentials "
+                           "(`aws configure`), then try again") from None
+    except botocore.exceptions.ClientError as error:
+        raise UsageProblem(f"the AWS Price List Query API refused: {aws.error_code(error)}: "
+                           f"{aws.error_message(error)}; the credentials need pricing:GetProducts") from None
+    with EventStore(settings.database_path) as store:
+        costs.save_prices(store, rows)
+    click.echo(f"Fetched {len(result.fetched)} prices into {settings.database_path}; estimates use them from now on.")
+    if result.kept:
+        click.echo(f"{len(result.kept)} prices keep the figure shipped with CostCutter:")
+        for key, region, why in result.kept:
+            click.echo(f"  {key} ({region}): {why}")
 
 
 def _open_existing_store(config_file, db) -> EventStore:

@@ -67,6 +67,35 @@ class Protection:
 
 
 @dataclasses.dataclass(frozen=True)
+class Charge:
+    """One part of what a resource costs a month: `quantity` units (a number, or a function of
+    its cataloged properties; None where they do not tell) at the price that CostCutter's
+    price table (costcutter/prices.json) keeps under `price`. The key's {fields} are filled
+    from the properties and from what `fields(properties)` adds: "ebs.{volume_type}"."""
+    price: str
+    quantity: float | Callable[[Mapping], float | None] = 1
+    fields: Callable[[Mapping], Mapping] | None = None
+
+
+def per(prop: str, scale: float = 1, default: float | None = None) -> Callable[[Mapping], float | None]:
+    """A quantity read from one property: "size_gib" (scaled: bytes to GB); `default` where it
+    is missing (None: then the estimate is unknown)."""
+    def quantity(properties):
+        value = properties.get(prop, default)
+        return None if value is None else float(value) * scale
+    quantity.__name__ = f"per_{prop}"
+    return quantity
+
+
+def unless(prop: str, *values) -> Callable[[Mapping], float]:
+    """A quantity of one, or none while the property is one of `values` (a stopped instance)."""
+    return lambda properties: 0 if properties.get(prop) in values else 1
+
+
+GB = 1e-9  # bytes, as AWS bills storage: per GB-month
+
+
+@dataclasses.dataclass(frozen=True)
 class ResourceType:
     service: str
     name: str                                        # plural, as in the function names: "instances"
@@ -83,6 +112,12 @@ class ResourceType:
     protection: Protection | None = None
     settings: tuple[str, ...] = ()                   # config keys that change how it is cleaned (besides protection's)
     doc: str = ""                                    # the declaring module's docstring: doc=__doc__
+    # What one costs a month (costcutter/costs.py); () where no price can be known from its listing.
+    cost: tuple[Charge, ...] = ()
+
+    @property
+    def priced(self) -> bool:
+        return bool(self.cost)
 
     @property
     def key(self) -> str:

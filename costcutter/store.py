@@ -52,6 +52,7 @@ MIGRATIONS = (
     "schema/events.sql",               # 1: runs and events
     "schema/events-2-properties.sql",  # 2: events.properties, JSON
     "schema/events-3-leases.sql",      # 3: run_leases, which process is running a run
+    "schema/events-4-prices.sql",      # 4: prices, fetched from the AWS Price List Query API
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _TABLES = {"runs", "events"}  # what makes a database an event log, at every version
@@ -338,16 +339,36 @@ class EventStore:
     def summary(self, run_id: str) -> list[dict]:
         """Resources per region, service, type and what became of them (their latest state)."""
         return self._query(
-            f"""SELECT region, service, resource_type,
-                       CASE WHEN kind IN ({", ".join(f"'{k}'" for k in events.IN_PROGRESS)}) THEN 'pending' ELSE kind END
-                         AS outcome,
-                       count(*) AS count
+            f"""SELECT region, service, resource_type, {_outcome("kind")} AS outcome, count(*) AS count
                 FROM events WHERE seq IN (
                   SELECT max(seq) FROM events
                   WHERE run_id = ? AND resource_id IS NOT NULL AND kind IN ({_marks(events.RESOURCE_STATES)})
                   GROUP BY region, service, resource_type, resource_id)
                 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
             [run_id, *events.RESOURCE_STATES])
+
+    def resources(self, run_id: str) -> list[dict]:
+        """Each resource of the run: where it is, its latest state (as in summary) and the
+        properties it was cataloged with (a dict; empty where the log kept none)."""
+        # A log from before schema version 2, opened read-only as it is, has no properties.
+        kept = "properties" in self.db["events"].columns_dict
+        properties = """(SELECT cataloged.properties FROM events AS cataloged
+                         WHERE cataloged.run_id = latest.run_id AND cataloged.region IS latest.region
+                           AND cataloged.service = latest.service AND cataloged.resource_type = latest.resource_type
+                           AND cataloged.resource_id = latest.resource_id AND cataloged.kind = ?
+                         ORDER BY cataloged.seq DESC LIMIT 1)""" if kept else "NULL"
+        rows = self._query(
+            f"""SELECT latest.region, latest.service, latest.resource_type, latest.resource_id,
+                       {_outcome("latest.kind")} AS outcome, {properties} AS properties
+                FROM events AS latest WHERE seq IN (
+                  SELECT max(seq) FROM events
+                  WHERE run_id = ? AND resource_id IS NOT NULL AND kind IN ({_marks(events.RESOURCE_STATES)})
+                  GROUP BY region, service, resource_type, resource_id)
+                ORDER BY 1, 2, 3, 4""",
+            [*([events.CATALOGED] if kept else []), run_id, *events.RESOURCE_STATES])
+        for row in rows:
+            row["properties"] = json.loads(row["properties"]) if row.get("properties") else {}
+        return rows
 
     def outcome_counts(self, run_id: str) -> dict[str, int]:
         counts = {outcome: 0 for outcome in (*events.OUTCOMES, "pending", "cataloged")}
@@ -438,6 +459,11 @@ def _statements(script: str) -> list[str]:
             statements.append(pending)
             pending = ""
     return statements
+
+
+def _outcome(kind_column: str) -> str:
+    """SQL for what became of a resource, from its latest state: an IN_PROGRESS one is `pending`."""
+    return f"CASE WHEN {kind_column} IN ({', '.join(repr(k) for k in events.IN_PROGRESS)}) THEN 'pending' ELSE {kind_column} END"
 
 
 def _marks(values) -> str:

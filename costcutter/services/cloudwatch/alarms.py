@@ -16,7 +16,7 @@ import re
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, call, pages, record
+from costcutter.registry import Charge, ResourceType, Step, call, pages, record
 
 _MANAGED_PREFIX = "TargetTracking-"
 _PROPERTIES = {"kind": "kind", "state": "StateValue", "namespace": "Namespace", "metric": "MetricName",
@@ -80,8 +80,16 @@ def _seed(session, region, count):
     return names
 
 
+def _alarm_class(alarm):
+    if alarm.get("kind") == "composite":
+        return {"alarm_class": "composite"}
+    return {"alarm_class": "high_resolution" if (alarm.get("period") or 60) < 60 else "standard"}
+
+
 ALARMS = ResourceType(
-    service="cloudwatch", name="alarms", client="cloudwatch", doc=__doc__, list=_list,
+    service="cloudwatch", name="alarms", client="cloudwatch",
+    cost=(Charge("cloudwatch.alarm.{alarm_class}", fields=_alarm_class),),
+    doc=__doc__, list=_list,
     steps=(Step("clear_rule", _clear_rule, when=lambda alarm: bool(alarm.properties.get("names_composites"))),
            call("delete_alarms", "AlarmNames", in_list=True)),
     gone_codes=frozenset({"ResourceNotFound"}),

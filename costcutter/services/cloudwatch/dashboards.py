@@ -4,7 +4,7 @@ import json
 import uuid
 
 from costcutter import engine, registry
-from costcutter.registry import ResourceType, call, listed
+from costcutter.registry import Charge, ResourceType, call, listed
 
 _BODY = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 3,
                                  "properties": {"markdown": "seeded by costcutter"}}]})
@@ -19,7 +19,9 @@ def _seed(session, region, count):
 
 
 DASHBOARDS = ResourceType(
-    service="cloudwatch", name="dashboards", client="cloudwatch", scope=registry.GLOBAL, doc=__doc__,
+    service="cloudwatch", name="dashboards", client="cloudwatch",
+    cost=(Charge("cloudwatch.dashboard"),),
+    scope=registry.GLOBAL, doc=__doc__,
     list=listed("list_dashboards", "DashboardEntries", "DashboardName", name="DashboardName", tags=None,
                 properties={"size": "Size"}),
     steps=(call("delete_dashboards", "DashboardNames", in_list=True),),

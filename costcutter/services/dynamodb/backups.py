@@ -3,7 +3,7 @@
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import GB, Charge, ResourceType, deleted_by, listed, per
 from costcutter.services.dynamodb.tables import create_table
 
 
@@ -15,7 +15,9 @@ def _seed(session, region, count):
 
 
 BACKUPS = ResourceType(
-    service="dynamodb", name="backups", client="dynamodb", doc=__doc__,
+    service="dynamodb", name="backups", client="dynamodb",
+    cost=(Charge("dynamodb.backup", per("size_bytes", GB)),),
+    doc=__doc__,
     list=listed("list_backups", "BackupSummaries", "BackupArn", name="BackupName", created="BackupCreationDateTime",
                 tags=None, parent="TableName", keep=lambda backup: backup.get("BackupStatus") != "DELETED",
                 properties={"size_bytes": "BackupSizeBytes", "status": "BackupStatus", "backup_type": "BackupType"},

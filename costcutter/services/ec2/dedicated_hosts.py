@@ -1,7 +1,7 @@
 """Dedicated hosts: billed by the hour while allocated. Released once the instances on them are gone."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, listed
+from costcutter.registry import Charge, ResourceType, listed
 from costcutter.services.ec2.common import call_for_one
 
 
@@ -10,8 +10,14 @@ def _seed(session, region, count):
     return ec2.allocate_hosts(AvailabilityZone=f"{region}a", InstanceType="m5.large", Quantity=count)["HostIds"]
 
 
+def _family(host):
+    return {"family": host.get("instance_family") or str(host.get("instance_type", "")).split(".")[0]}
+
+
 DEDICATED_HOSTS = ResourceType(
-    service="ec2", name="dedicated_hosts", client="ec2", depends_on=("instances",), doc=__doc__,
+    service="ec2", name="dedicated_hosts", client="ec2",
+    cost=(Charge("ec2.dedicated_host:{family}", fields=_family),),
+    depends_on=("instances",), doc=__doc__,
     list=listed("describe_hosts", "Hosts", "HostId", created="AllocationTime",
                 properties={"instance_type": "HostProperties.InstanceType",
                             "instance_family": "HostProperties.InstanceFamily", "state": "State",

@@ -1,7 +1,7 @@
 """Elastic IPs: billed while idle. Disassociated first (if the listing shows an association), then released."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, call, listed
+from costcutter.registry import Charge, ResourceType, Step, call, listed
 
 
 def _disassociate(target, address):
@@ -15,7 +15,9 @@ def _seed(session, region, count):
 
 
 ELASTIC_IPS = ResourceType(
-    service="ec2", name="elastic_ips", client="ec2", doc=__doc__,
+    service="ec2", name="elastic_ips", client="ec2",
+    cost=(Charge("vpc.public_ipv4"),),  # every public IPv4 address is billed by the hour, in use or not
+    doc=__doc__,
     depends_on=("instances", "nat_gateways", "elbv2.load_balancers"),
     # EC2-Classic addresses have no AllocationId, and no longer exist.
     list=listed("describe_addresses", "Addresses", "AllocationId", keep=lambda address: "AllocationId" in address,

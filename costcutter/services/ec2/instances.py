@@ -1,7 +1,7 @@
 """EC2 instances: terminated, then waited for (one describe for all of them), so the volumes they free can be deleted next."""
 
 from costcutter import engine
-from costcutter.registry import Protection, ResourceType, Step, deleted_by, pages, record
+from costcutter.registry import Charge, Protection, ResourceType, Step, deleted_by, pages, record, unless
 from costcutter.services.ec2.amis import register_image
 
 # Terminated instances linger in listings for an hour; shutting-down ones are already going.
@@ -42,8 +42,16 @@ def _seed(session, region, count):
     return [instance["InstanceId"] for instance in reservation["Instances"]]
 
 
+def _os(instance):
+    """The price table's name of its operating system (PlatformDetails: "Linux/UNIX", "Windows", ...)."""
+    platform = instance.get("platform", "Linux/UNIX")  # moto's listing leaves it out
+    return {"os": {"Linux/UNIX": "linux", "Windows": "windows"}.get(platform, platform)}
+
+
 INSTANCES = ResourceType(
-    service="ec2", name="instances", client="ec2", doc=__doc__, list=_list,
+    service="ec2", name="instances", client="ec2",
+    cost=(Charge("ec2.instance:{instance_type}:{os}", unless("state", "stopping", "stopped"), fields=_os),),
+    doc=__doc__, list=_list,
     # What launches instances goes first, or it launches new ones in place of those terminated.
     depends_on=(
         "autoscaling.groups", "spot_instance_requests", "spot_fleets", "emr.clusters",

@@ -1,7 +1,7 @@
 """NAT gateways: billed by the hour. Deleted, then waited for (one describe for all), so their Elastic IPs can be released."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, unless
 from costcutter.services.ec2.common import still_in_state
 from costcutter.services.ec2.subnets import create_subnets
 
@@ -17,7 +17,9 @@ def _seed(session, region, count):
 
 
 NAT_GATEWAYS = ResourceType(
-    service="ec2", name="nat_gateways", client="ec2", doc=__doc__,
+    service="ec2", name="nat_gateways", client="ec2",
+    cost=(Charge("ec2.nat_gateway", unless("state", "deleting", "deleted", "failed")),),
+    doc=__doc__,
     list=listed("describe_nat_gateways", "NatGateways", "NatGatewayId", created="CreateTime",
                 keep=lambda gateway: gateway["State"] not in _GONE_STATES,
                 properties={"state": "State", "vpc_id": "VpcId", "subnet_id": "SubnetId",

@@ -1,7 +1,7 @@
 """EBS snapshots owned by the account, once the AMIs built on them are gone."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, per
 from costcutter.services.ec2.volumes import create_volume
 
 
@@ -11,8 +11,15 @@ def _seed(session, region, count):
     return [ec2.create_snapshot(VolumeId=volume)["SnapshotId"] for _ in range(count)]
 
 
+def _tier(snapshot):
+    # Priced at its volume's size: an upper bound, as a snapshot is billed for the blocks it holds.
+    return {"tier": "archive" if snapshot.get("storage_tier") == "archive" else "standard"}
+
+
 SNAPSHOTS = ResourceType(
-    service="ec2", name="snapshots", client="ec2", depends_on=("amis",), doc=__doc__,
+    service="ec2", name="snapshots", client="ec2",
+    cost=(Charge("ebs.snapshot.{tier}", per("size_gib"), fields=_tier),),
+    depends_on=("amis",), doc=__doc__,
     list=listed("describe_snapshots", "Snapshots", "SnapshotId", created="StartTime",
                 properties={"size_gib": "VolumeSize", "storage_tier": "StorageTier"}, OwnerIds=["self"]),
     steps=deleted_by("delete_snapshot", "SnapshotId"),

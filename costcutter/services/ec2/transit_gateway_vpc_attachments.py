@@ -1,7 +1,7 @@
 """Transit gateway VPC attachments: billed by the hour. Deleted, then waited for, before their subnets and gateways."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, unless
 from costcutter.services.ec2.common import still_in_state
 from costcutter.services.ec2.subnets import create_subnets
 from costcutter.services.ec2.vpcs import create_vpc
@@ -24,7 +24,9 @@ def _seed(session, region, count):
 
 
 TRANSIT_GATEWAY_VPC_ATTACHMENTS = ResourceType(
-    service="ec2", name="transit_gateway_vpc_attachments", client="ec2", doc=__doc__,
+    service="ec2", name="transit_gateway_vpc_attachments", client="ec2",
+    cost=(Charge("vpc.transit_gateway_attachment", unless("state", "deleting", "deleted", "failed")),),
+    doc=__doc__,
     list=listed("describe_transit_gateway_vpc_attachments", "TransitGatewayVpcAttachments",
                 "TransitGatewayAttachmentId", created="CreationTime",
                 keep=lambda attachment: attachment["State"] not in _GONE_STATES,

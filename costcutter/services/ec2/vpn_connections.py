@@ -1,7 +1,7 @@
 """Site-to-site VPN connections: billed by the hour. Deleted, then waited for, before the gateways they connect."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, unless
 from costcutter.services.ec2.common import still_in_state
 
 _GONE_STATES = {"deleting", "deleted"}
@@ -24,7 +24,9 @@ def _seed(session, region, count):
 
 
 VPN_CONNECTIONS = ResourceType(
-    service="ec2", name="vpn_connections", client="ec2", doc=__doc__,
+    service="ec2", name="vpn_connections", client="ec2",
+    cost=(Charge("vpc.vpn_connection", unless("state", "deleting", "deleted")),),
+    doc=__doc__,
     list=listed("describe_vpn_connections", "VpnConnections", "VpnConnectionId",
                 keep=lambda connection: connection["State"] not in _GONE_STATES,
                 properties={"state": "State", "customer_gateway_id": "CustomerGatewayId",

@@ -9,14 +9,16 @@ does not do yet: it is reported failed, with AWS's reason.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import GB, Charge, ResourceType, deleted_by, listed, per
 
 GONE_STATES = ("deleting", "deleted")
 
 
 def create_file_system(session, region: str) -> str:
     efs = session.client("efs", region_name=region)
-    return efs.create_file_system(CreationToken=f"cc-seed-{uuid.uuid4().hex}",
+    # Provisioned throughput, billed a month whatever it holds: moto's file systems hold 0 bytes.
+    return efs.create_file_system(CreationToken=f"cc-seed-{uuid.uuid4().hex}", ThroughputMode="provisioned",
+                                  ProvisionedThroughputInMibps=1,
                                   Tags=[{"Key": "Name", "Value": "costcutter seed"}])["FileSystemId"]
 
 
@@ -24,8 +26,14 @@ def _seed(session, region, count):
     return [create_file_system(session, region) for _ in range(count)]
 
 
+def _provisioned(file_system):
+    return (file_system.get("provisioned_mibps") or 0) if file_system.get("throughput_mode") == "provisioned" else 0
+
+
 FILE_SYSTEMS = ResourceType(
-    service="efs", name="file_systems", client="efs", depends_on=("mount_targets", "access_points"), doc=__doc__,
+    service="efs", name="file_systems", client="efs",
+    cost=(Charge("efs.storage", per("size_bytes", GB)), Charge("efs.provisioned_throughput", _provisioned)),
+    depends_on=("mount_targets", "access_points"), doc=__doc__,
     list=listed("describe_file_systems", "FileSystems", "FileSystemId", name="Name", created="CreationTime",
                 keep=lambda fs: fs["LifeCycleState"] not in GONE_STATES,
                 properties={"size_bytes": "SizeInBytes.Value", "throughput_mode": "ThroughputMode",

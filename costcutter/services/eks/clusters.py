@@ -11,7 +11,7 @@ import uuid
 from botocore.exceptions import ClientError
 
 from costcutter import aws, engine
-from costcutter.registry import Protection, ResourceType, Step, call, pages, record
+from costcutter.registry import Charge, Protection, ResourceType, Step, call, pages, record
 from costcutter.services.elbv2.load_balancers import default_subnets
 
 SEED_ROLE = "arn:aws:iam::123456789012:role/costcutter-seed-eks"
@@ -103,7 +103,9 @@ def _seed(session, region, count):
 
 
 CLUSTERS = ResourceType(
-    service="eks", name="clusters", client="eks", depends_on=("node_groups", "fargate_profiles"), doc=__doc__,
+    service="eks", name="clusters", client="eks",
+    cost=(Charge("eks.cluster"),),  # the control plane; its nodes are EC2 instances or Fargate
+    depends_on=("node_groups", "fargate_profiles"), doc=__doc__,
     list=_list,
     steps=(call("delete_cluster", "name"),),
     # moto has no deletion protection: tests/test_eks.py plays it with botocore's Stubber.

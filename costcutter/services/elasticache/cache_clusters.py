@@ -1,7 +1,7 @@
 """ElastiCache cache clusters of their own (a replication group's clusters go with it): deleted, then waited for."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed, seed_names, still_listed
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, per, seed_names, still_listed
 
 
 def _seed(session, region, count):
@@ -11,7 +11,9 @@ def _seed(session, region, count):
 
 
 CACHE_CLUSTERS = ResourceType(
-    service="elasticache", name="cache_clusters", client="elasticache", doc=__doc__,
+    service="elasticache", name="cache_clusters", client="elasticache",
+    cost=(Charge("elasticache.node:{node_type}", per("nodes")),),
+    doc=__doc__,
     list=listed("describe_cache_clusters", "CacheClusters", "CacheClusterId", created="CacheClusterCreateTime",
                 tags=None, keep=lambda cluster: not cluster.get("ReplicationGroupId")
                 and cluster["CacheClusterStatus"] != "deleting",

@@ -1,7 +1,7 @@
 """ElastiCache replication groups, with all their clusters: deleted, then waited for."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed, seed_names, still_listed
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, seed_names, still_listed
 
 
 def _seed(session, region, count):
@@ -12,7 +12,9 @@ def _seed(session, region, count):
 
 
 REPLICATION_GROUPS = ResourceType(
-    service="elasticache", name="replication_groups", client="elasticache", doc=__doc__,
+    service="elasticache", name="replication_groups", client="elasticache",
+    cost=(Charge("elasticache.node:{node_type}", lambda group: len(group.get("member_clusters") or [])),),
+    doc=__doc__,
     list=listed("describe_replication_groups", "ReplicationGroups", "ReplicationGroupId",
                 created="ReplicationGroupCreateTime", tags=None, keep=lambda group: group["Status"] != "deleting",
                 properties={"node_type": "CacheNodeType", "engine": "Engine", "status": "Status",

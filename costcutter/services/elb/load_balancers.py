@@ -8,7 +8,7 @@ security groups' and subnets' retries of DependencyViolation absorb.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import Charge, ResourceType, deleted_by, listed
 
 
 def _seed(session, region, count):
@@ -21,7 +21,9 @@ def _seed(session, region, count):
 
 
 LOAD_BALANCERS = ResourceType(
-    service="elb", name="load_balancers", client="elb", doc=__doc__,
+    service="elb", name="load_balancers", client="elb",
+    cost=(Charge("elb.classic"),),
+    doc=__doc__,
     # Names are unique in a region, and every call names a classic load balancer by its name.
     # DescribeLoadBalancers carries no tags (that is DescribeTags, a call per 20 names).
     list=listed("describe_load_balancers", "LoadBalancerDescriptions", "LoadBalancerName", name="LoadBalancerName",

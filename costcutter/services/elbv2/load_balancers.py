@@ -9,7 +9,7 @@ subnets) start once it is gone.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Protection, ResourceType, Step, deleted_by, listed, pages
+from costcutter.registry import Charge, Protection, ResourceType, Step, deleted_by, listed, pages
 
 def _still_there(target, ids):
     # DescribeLoadBalancers by ARN fails outright on one that is gone, so one listing of
@@ -43,7 +43,9 @@ def _seed(session, region, count):
 
 
 LOAD_BALANCERS = ResourceType(
-    service="elbv2", name="load_balancers", client="elbv2", doc=__doc__,
+    service="elbv2", name="load_balancers", client="elbv2",
+    cost=(Charge("elb.{type}"),),  # application, network or gateway: by the hour, besides capacity units
+    doc=__doc__,
     # DescribeLoadBalancers carries no tags (that is DescribeTags, a call per 20 ARNs).
     list=listed("describe_load_balancers", "LoadBalancers", "LoadBalancerArn", name="LoadBalancerName",
                 created="CreatedTime", tags=None,

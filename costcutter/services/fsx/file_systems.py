@@ -9,7 +9,7 @@ not delete yet: it is reported failed, with AWS's reason.
 """
 
 from costcutter import aws, engine
-from costcutter.registry import ResourceType, Step, listed, pages
+from costcutter.registry import Charge, ResourceType, Step, listed, pages, per
 from costcutter.services.elbv2.load_balancers import default_subnets
 
 _GONE = "FileSystemNotFound"
@@ -60,8 +60,17 @@ def _seed(session, region, count):
                                    )["FileSystem"]["FileSystemId"] for _ in range(count)]
 
 
+def _kind(file_system):
+    """The price table's name of its type and deployment: LUSTRE.SCRATCH_2, WINDOWS.MULTI_AZ_1, ONTAP."""
+    deployment = file_system.get("lustre_deployment") or file_system.get("windows_deployment")
+    return {"kind": ".".join(filter(None, [file_system.get("type"), deployment]))}
+
+
 FILE_SYSTEMS = ResourceType(
-    service="fsx", name="file_systems", client="fsx", doc=__doc__,
+    service="fsx", name="file_systems", client="fsx",
+    cost=(Charge("fsx.storage:{kind}", per("storage_gib"), fields=_kind),
+          Charge("fsx.throughput:{kind}", per("windows_throughput_mbps", default=0), fields=_kind)),
+    doc=__doc__,
     list=listed("describe_file_systems", "FileSystems", "FileSystemId", created="CreationTime",
                 keep=lambda fs: fs.get("Lifecycle") != "DELETING",
                 properties={"type": "FileSystemType", "storage_gib": "StorageCapacity", "storage_type": "StorageType",

@@ -1,9 +1,10 @@
 """Kinesis data streams, deleted with their enhanced fan-out consumers, then waited for (one listing per poll) until AWS has removed them."""
 
+import dataclasses
 import uuid
 
-from costcutter import engine
-from costcutter.registry import ResourceType, call, pages, record
+from costcutter import aws, engine
+from costcutter.registry import Charge, ResourceType, call, pages, record
 
 
 def _summaries(target):
@@ -14,8 +15,23 @@ def _summaries(target):
 def _list(target):
     for stream in _summaries(target):
         if stream["StreamStatus"] != "DELETING":
-            yield record(stream, "StreamName", name="StreamName", created="StreamCreationTimestamp", tags=None,
-                         properties={"status": "StreamStatus", "mode": "StreamModeDetails.StreamMode"})
+            listed = record(stream, "StreamName", name="StreamName", created="StreamCreationTimestamp", tags=None,
+                            properties={"status": "StreamStatus", "mode": "StreamModeDetails.StreamMode"})
+            yield dataclasses.replace(listed, properties={**listed.properties, **_shards(target, stream)})
+
+
+def _shards(target, stream) -> dict:
+    """A provisioned stream is billed per shard: how many it has open (asked per stream: the listing does not say)."""
+    if stream.get("StreamModeDetails", {}).get("StreamMode") == "ON_DEMAND":
+        return {}
+    with aws.ignoring("ResourceNotFoundException"):
+        summary = target.client.describe_stream_summary(StreamName=stream["StreamName"])["StreamDescriptionSummary"]
+        return {"shards": summary["OpenShardCount"]}
+    return {}
+
+
+def _billed_shards(stream):
+    return 0 if stream.get("mode") == "ON_DEMAND" else stream.get("shards")
 
 
 def _still_deleting(target, ids):
@@ -34,7 +50,10 @@ def _seed(session, region, count):
 
 
 STREAMS = ResourceType(
-    service="kinesis", name="streams", client="kinesis", doc=__doc__, list=_list,
+    service="kinesis", name="streams", client="kinesis",
+    cost=(Charge("kinesis.shard", _billed_shards),
+          Charge("kinesis.on_demand_stream", lambda stream: 1 if stream.get("mode") == "ON_DEMAND" else 0)),
+    doc=__doc__, list=_list,
     depends_on=("lambda.event_source_mappings", "firehose.delivery_streams"),
     # Without EnforceConsumerDeletion a stream with registered consumers refuses.
     steps=(call("delete_stream", "StreamName", EnforceConsumerDeletion=True),),

@@ -10,7 +10,7 @@ gone.
 """
 
 from costcutter import aws, engine
-from costcutter.registry import ResourceType, Step, pages, record
+from costcutter.registry import Charge, ResourceType, Step, pages, record
 from costcutter.services.kms.aliases import create_key
 
 SETTING = "kms_pending_window_days"
@@ -46,7 +46,9 @@ def _seed(session, region, count):
 
 
 KEYS = ResourceType(
-    service="kms", name="keys", client="kms", doc=__doc__,
+    service="kms", name="keys", client="kms",
+    cost=(Charge("kms.key"),),  # each customer managed key, a month
+    doc=__doc__,
     depends_on=(
         "aliases", "firehose.delivery_streams", "rds.db_instances", "rds.db_clusters", "redshift.clusters",
         "elasticache.replication_groups",

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timezone
 
 from costcutter import engine
-from costcutter.registry import Protection, ResourceType, Step, deleted_by, pages, record
+from costcutter.registry import GB, Charge, Protection, ResourceType, Step, deleted_by, pages, per, record
 
 _PROPERTIES = {"stored_bytes": "storedBytes", "retention_days": "retentionInDays", "class": "logGroupClass",
                "kms_key": "kmsKeyId"}
@@ -44,7 +44,9 @@ def _seed(session, region, count):
 
 
 LOG_GROUPS = ResourceType(
-    service="logs", name="log_groups", client="logs", doc=__doc__, list=_list,
+    service="logs", name="log_groups", client="logs",
+    cost=(Charge("logs.storage", per("stored_bytes", GB)),),
+    doc=__doc__, list=_list,
     depends_on=(
         "lambda.functions", "stepfunctions.state_machines", "apigateway.rest_apis", "apigatewayv2.apis",
         "ecs.services", "ecs.clusters", "eks.clusters", "rds.db_instances", "opensearch.domains",

@@ -5,7 +5,7 @@ limit), which also tells the domains already being deleted.
 """
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, pages, record, seed_names, still_listed
+from costcutter.registry import Charge, ResourceType, deleted_by, pages, per, record, seed_names, still_listed
 
 _DESCRIBED_AT_ONCE = 5
 _PROPERTIES = {"engine_version": "EngineVersion", "instance_type": "ClusterConfig.InstanceType",
@@ -36,8 +36,18 @@ def _seed(session, region, count):
         EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 10}), prefix="costcutter-")
 
 
+def _storage(domain):
+    """Each data node has a volume of the domain's size."""
+    return (domain.get("volume_gib") or 0) * (domain.get("instances") or 0)
+
+
 DOMAINS = ResourceType(
-    service="opensearch", name="domains", client="opensearch", doc=__doc__, list=_list,
+    service="opensearch", name="domains", client="opensearch",
+    cost=(Charge("opensearch.instance:{instance_type}", per("instances")),
+          Charge("opensearch.instance:{master_type}", per("masters", default=0)),
+          Charge("opensearch.instance:{warm_type}", per("warm_nodes", default=0)),
+          Charge("opensearch.storage:{volume_type}", _storage)),
+    doc=__doc__, list=_list,
     steps=deleted_by("delete_domain", "DomainName"),
     wait=still_listed("describe_domains", "DomainStatusList", "DomainName", chunk=_DESCRIBED_AT_ONCE,
                       asking=lambda names: {"DomainNames": names}),

@@ -1,7 +1,7 @@
 """Manual RDS DB cluster snapshots (never automated ones, nor the final snapshots CostCutter takes): deleted."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed, seed_names
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, per, seed_names
 from costcutter.services.rds.db_clusters import create_db_cluster
 from costcutter.services.rds.db_instances import is_ours_to_delete
 
@@ -14,7 +14,9 @@ def _seed(session, region, count):
 
 
 DB_CLUSTER_SNAPSHOTS = ResourceType(
-    service="rds", name="db_cluster_snapshots", client="rds", doc=__doc__,
+    service="rds", name="db_cluster_snapshots", client="rds",
+    cost=(Charge("rds.aurora.backup", per("size_gib")),),
+    doc=__doc__,
     list=listed("describe_db_cluster_snapshots", "DBClusterSnapshots", "DBClusterSnapshotIdentifier",
                 created="SnapshotCreateTime", tags="TagList", parent="DBClusterIdentifier",
                 keep=lambda snapshot: is_ours_to_delete(snapshot["DBClusterSnapshotIdentifier"])

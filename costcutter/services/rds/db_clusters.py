@@ -6,7 +6,7 @@ A final snapshot is taken first only when `rds_final_snapshot` is true.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Protection, ResourceType, Step, listed, still_listed
+from costcutter.registry import Charge, Protection, ResourceType, Step, listed, still_listed
 from costcutter.services.rds.db_instances import final_snapshot_id, final_snapshot_params
 
 
@@ -33,8 +33,19 @@ def _seed(session, region, count):
     return [create_db_cluster(rds) for _ in range(count)]
 
 
+def _aurora_storage(cluster):
+    # Aurora bills the storage it uses; its instances are priced as rds.db_instances.
+    return (cluster.get("storage_gib") or 0) if str(cluster.get("engine")).startswith("aurora") else 0
+
+
+def _serverless_capacity(cluster):
+    return (cluster.get("capacity") or 0) if cluster.get("engine_mode") == "serverless" else 0
+
+
 DB_CLUSTERS = ResourceType(
-    service="rds", name="db_clusters", client="rds", depends_on=("db_instances",), doc=__doc__,
+    service="rds", name="db_clusters", client="rds",
+    cost=(Charge("rds.aurora.storage", _aurora_storage), Charge("rds.aurora.acu", _serverless_capacity)),
+    depends_on=("db_instances",), doc=__doc__,
     list=listed("describe_db_clusters", "DBClusters", "DBClusterIdentifier", created="ClusterCreateTime",
                 tags="TagList", keep=lambda cluster: cluster["Status"] != "deleting",
                 properties={"engine": "Engine", "engine_mode": "EngineMode", "status": "Status",

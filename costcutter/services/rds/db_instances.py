@@ -8,7 +8,7 @@ Instances of a cluster go before the cluster.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Protection, ResourceType, Step, listed, still_listed
+from costcutter.registry import Charge, Protection, ResourceType, Step, listed, still_listed
 
 # Final snapshots (rds_final_snapshot) start with this, so no sweep deletes what one was told to keep.
 FINAL_SNAPSHOT_PREFIX = "costcutter-final-"
@@ -57,8 +57,40 @@ def _seed(session, region, count):
     return [create_db_instance(rds) for _ in range(count)]
 
 
+# Engines priced alike: MariaDB as MySQL. Others (Oracle, SQL Server) are not in the price table.
+_ENGINE_FAMILIES = {"mysql": "mysql", "mariadb": "mysql", "postgres": "postgres", "aurora": "aurora-mysql",
+                    "aurora-mysql": "aurora-mysql", "aurora-postgresql": "aurora-postgresql"}
+
+
+def _engine_family(instance):
+    family = _ENGINE_FAMILIES.get(instance.get("engine"))
+    return {"engine_family": family} if family else {}
+
+
+def _copies(instance) -> int:
+    """A Multi-AZ instance's standby is billed as a second one; Aurora's replicas are instances of their own."""
+    return 2 if instance.get("multi_az") and not str(instance.get("engine")).startswith("aurora") else 1
+
+
+def _instances(instance):
+    return 0 if instance.get("status") == "stopped" else _copies(instance)  # a stopped one bills its storage only
+
+
+def _storage(instance):
+    if str(instance.get("engine")).startswith("aurora"):
+        return 0  # the cluster's storage: rds.db_clusters
+    return None if instance.get("storage_gib") is None else instance["storage_gib"] * _copies(instance)
+
+
+def _iops(instance):
+    return (instance.get("iops") or 0) * _copies(instance) if instance.get("storage_type") in ("io1", "io2") else 0
+
+
 DB_INSTANCES = ResourceType(
-    service="rds", name="db_instances", client="rds", doc=__doc__,
+    service="rds", name="db_instances", client="rds",
+    cost=(Charge("rds.instance:{instance_class}:{engine_family}", _instances, fields=_engine_family),
+          Charge("rds.storage:{storage_type}", _storage), Charge("rds.iops", _iops)),
+    doc=__doc__,
     list=listed("describe_db_instances", "DBInstances", "DBInstanceIdentifier", created="InstanceCreateTime",
                 tags="TagList", parent="DBClusterIdentifier",
                 keep=lambda instance: instance["DBInstanceStatus"] != "deleting",

@@ -1,7 +1,7 @@
 """Manual RDS DB snapshots (never automated ones, nor the final snapshots CostCutter takes): deleted."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed, seed_names
+from costcutter.registry import Charge, ResourceType, deleted_by, listed, per, seed_names
 from costcutter.services.rds.db_instances import create_db_instance, is_ours_to_delete
 
 
@@ -13,7 +13,9 @@ def _seed(session, region, count):
 
 
 DB_SNAPSHOTS = ResourceType(
-    service="rds", name="db_snapshots", client="rds", doc=__doc__,
+    service="rds", name="db_snapshots", client="rds",
+    cost=(Charge("rds.backup", per("size_gib")),),
+    doc=__doc__,
     list=listed("describe_db_snapshots", "DBSnapshots", "DBSnapshotIdentifier", created="SnapshotCreateTime",
                 tags="TagList", parent="DBInstanceIdentifier",
                 keep=lambda snapshot: is_ours_to_delete(snapshot["DBSnapshotIdentifier"])

@@ -3,7 +3,7 @@
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, listed, still_listed
+from costcutter.registry import Charge, ResourceType, Step, listed, still_listed
 from costcutter.services.rds.db_instances import final_snapshot_id, final_snapshot_params
 
 
@@ -26,8 +26,14 @@ def _seed(session, region, count):
     return [create_cluster(redshift) for _ in range(count)]
 
 
+def _billed_nodes(cluster):
+    return 0 if cluster.get("status") == "paused" else cluster.get("nodes")  # a paused cluster bills its storage only
+
+
 CLUSTERS = ResourceType(
-    service="redshift", name="clusters", client="redshift", doc=__doc__,
+    service="redshift", name="clusters", client="redshift",
+    cost=(Charge("redshift.node:{node_type}", _billed_nodes),),
+    doc=__doc__,
     list=listed("describe_clusters", "Clusters", "ClusterIdentifier", created="ClusterCreateTime",
                 keep=lambda cluster: cluster["ClusterStatus"] != "deleting",
                 properties={"node_type": "NodeType", "nodes": "NumberOfNodes", "status": "ClusterStatus"}),

@@ -3,7 +3,7 @@
 import uuid
 
 from costcutter import engine
-from costcutter.registry import GLOBAL, ResourceType, deleted_by, listed
+from costcutter.registry import GLOBAL, Charge, ResourceType, deleted_by, listed
 
 
 def _seed(session, region, count):
@@ -14,7 +14,9 @@ def _seed(session, region, count):
 
 
 HEALTH_CHECKS = ResourceType(
-    service="route53", name="health_checks", client="route53", scope=GLOBAL, depends_on=("hosted_zones",),
+    service="route53", name="health_checks", client="route53",
+    cost=(Charge("route53.health_check"),),  # of a non-AWS endpoint; an AWS one costs less
+    scope=GLOBAL, depends_on=("hosted_zones",),
     doc=__doc__,
     # Those another service made and runs (LinkedService: AWS Cloud Map) are that service's to delete.
     list=listed("list_health_checks", "HealthChecks", "Id", keep=lambda check: "LinkedService" not in check,

@@ -15,7 +15,7 @@ import dataclasses
 import uuid
 
 from costcutter import engine
-from costcutter.registry import GLOBAL, ResourceType, Step, call, pages, record
+from costcutter.registry import GLOBAL, Charge, ResourceType, Step, call, pages, record
 
 MAX_CHANGES = MAX_VALUES = 1000
 MAX_VALUE_CHARACTERS = 32_000
@@ -92,7 +92,9 @@ def _seed(session, region, count):
 
 
 HOSTED_ZONES = ResourceType(
-    service="route53", name="hosted_zones", client="route53", scope=GLOBAL, doc=__doc__, list=_list,
+    service="route53", name="hosted_zones", client="route53",
+    cost=(Charge("route53.hosted_zone"),),
+    scope=GLOBAL, doc=__doc__, list=_list,
     steps=(Step("delete_records", _delete_records, done_codes=_GONE), call("delete_hosted_zone", "Id")),
     gone_codes=_GONE,
     seed=_seed, missing_id="Z0123456789ABCDEFGHIJ",

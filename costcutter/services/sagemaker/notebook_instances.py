@@ -2,7 +2,7 @@
 
 import time
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, listed, seed_names, still_listed
+from costcutter.registry import Charge, ResourceType, Step, listed, seed_names, still_listed, unless
 from costcutter.services.sagemaker import NOT_FOUND, SEED_ROLE, missing_is_gone, sagemaker_call
 
 _DELETABLE = {"Stopped", "Failed"}
@@ -34,7 +34,9 @@ def _seed(session, region, count):
 
 
 NOTEBOOK_INSTANCES = ResourceType(
-    service="sagemaker", name="notebook_instances", client="sagemaker", doc=__doc__,
+    service="sagemaker", name="notebook_instances", client="sagemaker",
+    cost=(Charge("sagemaker.notebook:{instance_type}", unless("status", "Stopped", "Stopping", "Failed", "Deleting")),),
+    doc=__doc__,
     list=listed("list_notebook_instances", "NotebookInstances", "NotebookInstanceName", name="NotebookInstanceName",
                 created="CreationTime", tags=None,
                 keep=lambda notebook: notebook["NotebookInstanceStatus"] != "Deleting",

@@ -9,7 +9,7 @@ primary is in another region (removed from there, with it).
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, pages, record, recoded
+from costcutter.registry import Charge, ResourceType, Step, pages, record, recoded
 
 SETTING = "secrets_recovery_window_days"
 # A secret already scheduled for deletion (by our own request whose answer was lost, or by
@@ -55,9 +55,12 @@ def _seed(session, region, count):
 
 
 SECRETS = ResourceType(
-    service="secretsmanager", name="secrets", client="secretsmanager", doc=__doc__, list=_list,
-    steps=(Step("remove_replicas", _remove_replicas), recoded(Step("delete_secret", _delete), "InvalidRequestException",
-                                                       {"marked for deletion": SCHEDULED, "marked deleted": SCHEDULED})),
+    service="secretsmanager", name="secrets", client="secretsmanager",
+    cost=(Charge("secretsmanager.secret"),),
+    doc=__doc__, list=_list,
+    steps=(Step("remove_replicas", _remove_replicas),
+           recoded(Step("delete_secret", _delete), "InvalidRequestException",
+                   {"marked for deletion": SCHEDULED, "marked deleted": SCHEDULED})),
     settings=(SETTING,),
     gone_codes=frozenset({"ResourceNotFoundException", SCHEDULED}),
     seed=_seed, missing_id="arn:aws:secretsmanager:us-east-1:123456789012:secret:costcutter-no-such-secret-AbCdEf",
