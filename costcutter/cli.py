@@ -1,5 +1,7 @@
 """The command line: run, report, runs, services, demo."""
 
+from __future__ import annotations
+
 import contextlib
 import csv
 import dataclasses
@@ -11,16 +13,22 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import botocore.exceptions
 import click
-from tqdm import tqdm
 
-from costcutter import __version__, aws, config, costs, events, lifecycle, logs, orchestrator, registry, sandbox
-from costcutter.config import ConfigError, Settings
-from costcutter.registry import GLOBAL_REGION
-from costcutter.store import EventStore, StoreError
+from costcutter import __version__, events, logs
+from costcutter.lazy import lazy_import
 from costcutter.tables import format_table
+
+if TYPE_CHECKING:
+    from costcutter.config import Settings
+    from costcutter.store import EventStore
+
+# Loaded when a command first uses them, so `costcutter --help` starts at once.
+aws, config, costs, lifecycle, orchestrator, registry, sandbox, _store, botocore_errors = map(lazy_import, (
+    "costcutter.aws", "costcutter.config", "costcutter.costs", "costcutter.lifecycle", "costcutter.orchestrator",
+    "costcutter.registry", "costcutter.sandbox", "costcutter.store", "botocore.exceptions"))
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +47,7 @@ def friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, StoreError, aws.AwsSetupError, lifecycle.RunRefused) as error:
+        except (config.ConfigError, _store.StoreError, aws.AwsSetupError, lifecycle.RunRefused) as error:
             raise UsageProblem(str(error)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
@@ -135,7 +143,7 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
     confirm = functools.partial(_confirm, yes=yes)
-    with EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
+    with _store.EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
         if not resuming:
             with lifecycle.started(store, settings, confirm) as started:
                 raise SystemExit(_sweep(store, started))
@@ -217,6 +225,8 @@ class _Progress:
     def __init__(self, store: EventStore, run_id: str, total: int, dry_run: bool):
         self._store, self._run_id = store, run_id
         self._shown = (events.WOULD_DELETE, events.FAILED) if dry_run else (events.DELETED, events.FAILED)
+        from tqdm import tqdm
+
         self._bar = tqdm(total=total, unit="unit", desc=f"run {run_id}", disable=None, leave=True)
 
     def update(self):
@@ -382,7 +392,7 @@ def prices():
 @prices.command()
 @store_options
 @click.option("--region", "regions", multiple=True, metavar="REGION",
-              help=f"Region to fetch prices for (repeatable, or comma-separated; default {costs.PRICING_REGION}).")
+              help="Region to fetch prices for (repeatable, or comma-separated; default us-east-1).")
 @friendly_errors
 def update(config_file, db, regions):
     """Fetch the prices from the AWS Price List Query API into the event log's database."""
@@ -394,13 +404,13 @@ def update(config_file, db, regions):
     client = aws.client(aws.make_session(settings.aws_profile), "pricing", costs.PRICING_REGION)
     try:
         rows, result = costs.fetch_prices(client, chosen)
-    except botocore.exceptions.NoCredentialsError:
+    except botocore_errors.NoCredentialsError:
         raise UsageProblem("no AWS credentials found; set AWS_PROFILE or configure credentials "
                            "(`aws configure`), then try again") from None
-    except botocore.exceptions.ClientError as error:
+    except botocore_errors.ClientError as error:
         raise UsageProblem(f"the AWS Price List Query API refused: {aws.error_code(error)}: "
                            f"{aws.error_message(error)}; the credentials need pricing:GetProducts") from None
-    with EventStore(settings.database_path) as store:
+    with _store.EventStore(settings.database_path) as store:
         costs.save_prices(store, rows)
     click.echo(f"Fetched {len(result.fetched)} prices into {settings.database_path}; estimates use them from now on.")
     if result.kept:
@@ -411,7 +421,7 @@ def update(config_file, db, regions):
 
 def _open_existing_store(config_file, db) -> EventStore:
     settings = config.load(config_file, {"database": db})
-    return EventStore(settings.database_path, read_only=True)
+    return _store.EventStore(settings.database_path, read_only=True)
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -443,7 +453,7 @@ def demo(db):
             stack = sandbox.seed_stack(region)
             click.echo(f"Seeded {region}: one of each of {len(made)} resource types, and a web stack "
                        f"({', '.join(stack)})")
-        sandbox.seed(GLOBAL_REGION)
+        sandbox.seed(registry.GLOBAL_REGION)
         base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
                                   "log_dir": str(workdir), "wait_timeout": 30})
         _setup_logging(base)
@@ -451,13 +461,13 @@ def demo(db):
             step = "1. A dry run lists what would be deleted" if dry_run else "2. A real run deletes it"
             click.echo(f"\n== {step}: costcutter run --region {' --region '.join(DEMO_REGIONS)}"
                        f"{'' if dry_run else ' --no-dry-run --yes'}")
-            with EventStore(db_path) as store, \
+            with _store.EventStore(db_path) as store, \
                     lifecycle.started(store, dataclasses.replace(base, dry_run=dry_run), _confirmed) as started:
                 code = _sweep(store, started)
             if code != EXIT_OK:
                 raise SystemExit(code)
         left = {region: sum(map(len, sandbox.inventory(region).values()))
-                for region in (*DEMO_REGIONS, GLOBAL_REGION)}
+                for region in (*DEMO_REGIONS, registry.GLOBAL_REGION)}
         click.echo(f"\n== 3. What is left in the sandbox: {left}")
         click.echo(f"\n== 4. The event log is the record: costcutter runs --db {db_path}")
         runs.callback(config_file=None, db=str(db_path))

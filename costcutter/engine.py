@@ -102,8 +102,10 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     Raises Interrupted when asked to stop before every resource was dealt with.
     """
     resources = catalog(rtype, session, region, reporter)
+    batched = delete_in_batches(rtype, session, region, resources, reporter, waited_for) if not dry_run else {}
+    resources = [r for r in resources if r.id not in batched]
     with ThreadPoolExecutor(max_workers=reporter.threads, thread_name_prefix=f"{region}-{rtype.name}") as pool:
-        outcomes = dict(zip((r.id for r in resources), pool.map(
+        outcomes = batched | dict(zip((r.id for r in resources), pool.map(
             lambda r: cleanup_one(rtype, session, region, r, reporter, dry_run, waited_for), resources)))
     for resource_id, state in reporter.unfinished(rtype.service, rtype.name).items():
         if resource_id not in outcomes:
@@ -114,6 +116,46 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     if rtype.wait and deleted:
         wait_until_gone(rtype, Target(rtype, session, region, reporter), deleted)
     return outcomes
+
+
+def delete_in_batches(rtype: ResourceType, session, region: str, resources: list[Resource], reporter: Reporter,
+                      waited_for: tuple[str, ...] = ()) -> dict[str, str]:
+    """Delete, many in one call, the resources of a type with a Batch whose teardown is the
+    deletion alone (new in this run, no step before it, no protection showing); returns
+    their outcomes. Each is recorded as requested before the call and deleted after it; a
+    call that fails is taken again one resource at a time, so each gets its own outcome."""
+    if rtype.batch is None:
+        return {}
+    target = Target(rtype, session, region, reporter)
+    ready = [r for r in resources if _deleted_alone(rtype, r, reporter)]
+    outcomes = {}
+    for start in range(0, len(ready), rtype.batch.size):
+        if reporter.stopping:
+            break
+        outcomes.update(_delete_batch(rtype, target, ready[start:start + rtype.batch.size], waited_for))
+    return outcomes
+
+
+def _deleted_alone(rtype: ResourceType, resource: Resource, reporter: Reporter) -> bool:
+    protection = rtype.protection
+    return (reporter.previous_state(rtype.service, rtype.name, resource.id) is None
+            and not any(step.needed_for(resource) for step in rtype.steps[:-1])
+            and not (protection and protection.is_on and protection.is_on(resource)))
+
+
+def _delete_batch(rtype: ResourceType, target: Target, batch: list[Resource], waited_for) -> dict[str, str]:
+    reporter = target.reporter
+    for resource in batch:
+        reporter.record(events.DELETE_REQUESTED, rtype.service, rtype.name, resource.id, durable=True)
+    try:
+        rtype.batch.call(target, [r.id for r in batch])
+    except botocore.exceptions.ClientError as error:
+        log.info("%s in %s: deleting %d at once failed (%s); one at a time", rtype.key, target.region, len(batch),
+                 aws.error_code(error))
+        return {r.id: _Teardown(rtype, target, r, waited_for).run(resumed_request=False, requested=True) for r in batch}
+    for resource in batch:
+        reporter.record(events.DELETED, rtype.service, rtype.name, resource.id)
+    return {r.id: events.DELETED for r in batch}
 
 
 def _settle_unlisted(rtype, reporter: Reporter, resource_id: str, state: str) -> str:
@@ -162,7 +204,8 @@ class _Teardown:
         self.reporter.record(kind, self.rtype.service, self.rtype.name, self.resource.id, **fields)
         return kind
 
-    def run(self, resumed_request: bool) -> str:
+    def run(self, resumed_request: bool, requested: bool = False) -> str:
+        """`requested`: the deletion's request is on record already (a batch that failed)."""
         *preparations, deletion = self.rtype.steps
         self.finished = self.reporter.steps_done(self.rtype.service, self.rtype.name, self.resource.id)
         protection = self.rtype.protection
@@ -172,7 +215,7 @@ class _Teardown:
         for preparation in prepare:
             if (outcome := preparation()) is not None:
                 return outcome
-        outcome = self._delete(deletion, resumed_request)
+        outcome = self._call(deletion, resumed_request) if requested else self._delete(deletion, resumed_request)
         if outcome == _PROTECTED:
             outcome = self._lift_or_skip() or self._delete(deletion, resumed_request)
         if outcome == _PROTECTED:  # lifted, and still refused

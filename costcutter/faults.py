@@ -1,7 +1,7 @@
 """A moto server that misbehaves like AWS on a bad day, for tests and for trying things by hand.
 
 FaultInjector is WSGI middleware around moto's application. It tells each signed request's
-region, service and action apart, and, as a Faults declaration says, slows it down,
+region, service and action apart (and counts requests per action), and, as a Faults declaration says, slows it down,
 throttles it with the error its protocol really uses, answers 500 or 503 before or after
 moto acted on it, or drops the connection without an answer. It records every mutating
 request that reaches it, so a test can prove from the server's side that nothing was
@@ -133,6 +133,7 @@ class FaultInjector:
         with self._lock:
             self.calls: list[Call] = []
             self.counts: collections.Counter = collections.Counter()
+            self.actions: collections.Counter = collections.Counter()  # (service, action) -> requests
 
     def per_resource(self, patterns, answered: bool = False) -> collections.Counter:
         """(region, resource id) -> how many requests naming it reached moto, of the actions
@@ -233,6 +234,7 @@ class FaultInjector:
         with self._lock:
             self.counts["requests"] += 1
             self.counts["retries"] += request.attempt > 1
+            self.actions[request.service, request.action] += 1
             if fault:
                 self.counts[fault] += 1
             if is_mutating(request.action):

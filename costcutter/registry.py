@@ -96,6 +96,15 @@ GB = 1e-9  # bytes, as AWS bills storage: per GB-month
 
 
 @dataclasses.dataclass(frozen=True)
+class Batch:
+    """A deletion that takes many ids in one call (TerminateInstances): `call(target, ids)`,
+    at most `size` ids a call. The engine uses it for the resources whose teardown is that
+    deletion alone; it has the same effect as the type's last step for each of them."""
+    call: Callable[..., None]
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
 class ResourceType:
     service: str
     name: str                                        # plural, as in the function names: "instances"
@@ -114,6 +123,7 @@ class ResourceType:
     doc: str = ""                                    # the declaring module's docstring: doc=__doc__
     # What one costs a month (costcutter/costs.py); () where no price can be known from its listing.
     cost: tuple[Charge, ...] = ()
+    batch: Batch | None = None                       # the deletion of many in one call, where AWS has one
 
     @property
     def priced(self) -> bool:
@@ -209,6 +219,14 @@ def call(operation: str, id_param: str, *, step: str = "delete", done_codes: Ite
         getattr(target.client, operation)(**{id_param: [resource.id] if in_list else resource.id}, **params)
     call_with_id.__name__ = operation
     return Step(step, call_with_id, frozenset(done_codes))
+
+
+def batched(operation: str, id_param: str, size: int, **params) -> Batch:
+    """A Batch from data: call `operation` with up to `size` ids as the list `id_param`."""
+    def call_with_ids(target, ids):
+        getattr(target.client, operation)(**{id_param: list(ids)}, **params)
+    call_with_ids.__name__ = operation
+    return Batch(call_with_ids, size)
 
 
 def deleted_by(operation: str, id_param: str, **params) -> tuple[Step, ...]:

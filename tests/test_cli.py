@@ -345,7 +345,7 @@ def test_a_database_of_a_newer_costcutter_is_refused_in_one_line(sandbox_endpoin
 
     error = one_line_error(invoke(*command, "--db", db_path))
 
-    assert f"has schema version 99, newer than this CostCutter" in error
+    assert "has schema version 99, newer than this CostCutter" in error
     assert f"(up to {SCHEMA_VERSION}); upgrade CostCutter, or pass --db" in error
     assert db_path.read_bytes() == before
 

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from costcutter import aws
-from costcutter.services.ec2 import amis, elastic_ips, instances, key_pairs, security_groups, snapshots, volumes
+from costcutter.services.ec2 import amis, elastic_ips, instances, security_groups, snapshots, volumes
 
 REGION = "us-east-1"
 

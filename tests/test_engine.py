@@ -8,7 +8,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from costcutter import aws, engine, events
+from costcutter import aws, engine
 from costcutter.registry import Protection, Resource, ResourceType, Step
 from costcutter.reporter import Interrupted
 from costcutter.services.ec2.volumes import VOLUMES, create_volume

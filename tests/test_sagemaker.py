@@ -2,7 +2,6 @@
 process; botocore's Stubber for the states moto skips), and a ValidationException that
 means "missing" told from one that means "not now"."""
 
-from datetime import datetime, timezone
 
 import boto3
 import pytest

@@ -1,7 +1,7 @@
 """EC2 instances: terminated, then waited for (one describe for all of them), so the volumes they free can be deleted next."""
 
 from costcutter import engine
-from costcutter.registry import Charge, Protection, ResourceType, Step, deleted_by, pages, record, unless
+from costcutter.registry import Charge, Protection, ResourceType, Step, batched, deleted_by, pages, record, unless
 from costcutter.services.ec2.amis import register_image
 
 # Terminated instances linger in listings for an hour; shutting-down ones are already going.
@@ -58,6 +58,7 @@ INSTANCES = ResourceType(
         "elasticbeanstalk.environments", "eks.node_groups",
     ),
     steps=deleted_by("terminate_instances", "InstanceIds", in_list=True),
+    batch=batched("terminate_instances", "InstanceIds", size=1000),  # AWS takes up to 1000 ids a call
     # Termination protection does not show in the listing: TerminateInstances refuses with
     # OperationNotPermitted, and then it is lifted or the instance skipped, as the settings say.
     protection=Protection("remove_deletion_protection", Step("disable_termination_protection",
