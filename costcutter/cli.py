@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from costcutter.store import EventStore
 
 # Loaded when a command first uses them, so `costcutter --help` starts at once.
-aws, config, costs, lifecycle, orchestrator, registry, sandbox, _store, botocore_errors = map(lazy_import, (
+aws, config, costs, lifecycle, orchestrator, registry, sandbox, _store = map(lazy_import, (
     "costcutter.aws", "costcutter.config", "costcutter.costs", "costcutter.lifecycle", "costcutter.orchestrator",
-    "costcutter.registry", "costcutter.sandbox", "costcutter.store", "botocore.exceptions"))
+    "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +396,7 @@ def prices():
 @friendly_errors
 def update(config_file, db, regions):
     """Fetch the prices from the AWS Price List Query API into the event log's database."""
+    import botocore.exceptions  # here, not at the top: --help must not load botocore
     chosen = [region.strip() for value in regions for region in value.split(",")] or [costs.PRICING_REGION]
     unknown = [region for region in chosen if region not in aws.known_regions()]
     if unknown:
@@ -404,10 +405,10 @@ def update(config_file, db, regions):
     client = aws.client(aws.make_session(settings.aws_profile), "pricing", costs.PRICING_REGION)
     try:
         rows, result = costs.fetch_prices(client, chosen)
-    except botocore_errors.NoCredentialsError:
+    except botocore.exceptions.NoCredentialsError:
         raise UsageProblem("no AWS credentials found; set AWS_PROFILE or configure credentials "
                            "(`aws configure`), then try again") from None
-    except botocore_errors.ClientError as error:
+    except botocore.exceptions.ClientError as error:
         raise UsageProblem(f"the AWS Price List Query API refused: {aws.error_code(error)}: "
                            f"{aws.error_message(error)}; the credentials need pricing:GetProducts") from None
     with _store.EventStore(settings.database_path) as store:
