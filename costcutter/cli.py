@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from costcutter.store import EventStore
 
 # Loaded when a command first uses them, so `costcutter --help` starts at once.
-aws, config, costs, lifecycle, orchestrator, registry, sandbox, _store = map(lazy_import, (
+aws, config, costs, lifecycle, orchestrator, outcomes, registry, sandbox, _store = map(lazy_import, (
     "costcutter.aws", "costcutter.config", "costcutter.costs", "costcutter.lifecycle", "costcutter.orchestrator",
-    "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
+    "costcutter.outcomes", "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,10 @@ def cli():
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
 @click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
+@click.option("--list", "listed", is_flag=True, help="End with every resource: id, name and outcome (what a dry run "
+                                                     "would delete).")
 @friendly_errors
-def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
+def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, listed):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
     selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
                  "dry_run": dry_run}
@@ -146,14 +148,14 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     with _store.EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
         if not resuming:
             with lifecycle.started(store, settings, confirm) as started:
-                raise SystemExit(_sweep(store, started))
+                raise SystemExit(_sweep(store, started, listed))
         with lifecycle.resumed(store, resume_id, settings, confirm) as resumed:
             if resumed is None:
                 click.echo(f"Run {resume_id} already finished; there is nothing to resume. "
                            f"See `costcutter report {resume_id}`.")
                 raise SystemExit(EXIT_OK)
             click.echo(f"Resuming run {resume_id}.")
-            raise SystemExit(_sweep(store, resumed))
+            raise SystemExit(_sweep(store, resumed, listed))
 
 
 def _listed(values: tuple[str, ...]) -> str | None:
@@ -183,8 +185,9 @@ def _at_a_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _sweep(store: EventStore, run: lifecycle.Run) -> int:
-    """Sweep a claimed run with a progress bar, print what it did; returns the exit code."""
+def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False) -> int:
+    """Sweep a claimed run with a progress bar, print what it did (every failed and kept
+    resource, and with `listed` every resource); returns the exit code."""
     settings = run.settings
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
     click.echo(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
@@ -199,7 +202,8 @@ def _sweep(store: EventStore, run: lifecycle.Run) -> int:
     progress.update()
     progress.close()
     click.echo()
-    _print_summary(store, run.id)
+    _print_summary(store, run.id, listed=listed)
+    click.echo()
     click.echo(_estimate(store, run.id, settings.dry_run))
     if outcome.interrupted:
         click.echo(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
@@ -243,34 +247,82 @@ class _Progress:
 
 # report, runs, services
 
+def reader_may_leave(command):
+    """`costcutter report --csv | head -1`: once the reader has what it wants and closes the
+    pipe, stop writing and end quietly with exit code 0, as a Unix filter does (Python turns
+    SIGPIPE into BrokenPipeError, so it is handled here), also under `set -o pipefail`."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            result = command(*args, **kwargs)
+            sys.stdout.flush()  # what is still buffered meets the closed pipe here, not at exit
+            return result
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor when Python flushes at exit
+            raise SystemExit(EXIT_OK) from None
+    return wrapper
+
+
 @cli.command()
 @click.argument("run_id", required=False)
 @store_options
-@click.option("--csv", "csv_path", metavar="PATH", help="Export every event of the run as CSV (`-` for stdout).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--csv", "csv_path", is_flag=False, flag_value="-", metavar="[PATH]",
+              help="Export the run as CSV to PATH; to standard output without PATH (or with -).")
+@click.option("--resources", is_flag=True,
+              help="With --csv: one row per resource (outcome, name, type, region, error), not one per event.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, with the resources of each outcome.")
+@click.option("--list", "listed", is_flag=True, help="List every resource: id, name and outcome (what a dry run "
+                                                     "would delete).")
+@click.option("--full", is_flag=True, help="List each failed and kept resource, even when there are many "
+                                           "(they are grouped by reason otherwise).")
 @friendly_errors
-def report(run_id, config_file, db, csv_path, as_json):
-    """What a run did, per region, service and outcome (default: the latest run)."""
+@reader_may_leave
+def report(run_id, config_file, db, csv_path, resources, as_json, listed, full):
+    """What a run did, per region, service and outcome, and each resource that failed or was
+    kept, and why (default: the latest run)."""
+    _refuse_conflicting_formats(csv=csv_path is not None, resources=resources, json=as_json, list=listed, full=full)
     with _open_existing_store(config_file, db) as store:
-        _report(store, store.latest_run_id() if run_id is None else run_id, csv_path, as_json)
+        run_id = store.latest_run_id() if run_id is None else run_id
+        run = store.run(run_id)
+        if csv_path is not None:
+            _export_csv(store, run_id, csv_path, resources)
+        elif as_json:
+            _print_json_report(store, run)
+        else:
+            _print_text_report(store, run, listed, full)
 
 
-def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
-    run = store.run(run_id)
-    if csv_path is not None:
-        _export_csv(store, run_id, csv_path)
-        return
-    status = store.status(run_id)
-    if as_json:
-        run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
-        click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": store.summary(run_id),
-                               "problems": store.problems(run_id), "totals": store.outcome_counts(run_id),
-                               "estimate": costs.run_estimate(store, run_id, run["dry_run"])}, indent=2))
-        return
-    summary = _summary(store, run_id)  # read before anything is shown: a log that cannot be read is one line
-    estimate = _estimate(store, run_id, run["dry_run"], per_type=True)
+def _refuse_conflicting_formats(**given: bool) -> None:
+    """Flags that ask for two things at once are an error, never one of them silently ignored."""
+    def flags(*names):
+        return " and ".join(f"--{name}" for name in names if given[name])
+
+    def are(*names):
+        return "are" if sum(given[name] for name in names) > 1 else "is"
+
+    if given["csv"] and given["json"]:
+        raise UsageProblem("--csv and --json are two formats of the report; pass one of them")
+    if given["resources"] and not given["csv"]:
+        raise UsageProblem("--resources chooses the rows of the CSV export; pass it with --csv")
+    if (given["list"] or given["full"]) and (given["csv"] or given["json"]):
+        raise UsageProblem(f"{flags('list', 'full')} {are('list', 'full')} for the text report, and "
+                           f"{flags('csv', 'json')} lists every resource already; pass one or the other")
+
+
+def _print_json_report(store: EventStore, run: dict) -> None:
+    run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
+    click.echo(json.dumps({"run": {**run_info, "status": store.status(run["id"])}, "summary": store.summary(run["id"]),
+                           "problems": store.problems(run["id"]), "totals": store.outcome_counts(run["id"]),
+                           "resources": outcomes.by_outcome(store, run["id"]),
+                           "estimate": costs.run_estimate(store, run["id"], run["dry_run"])}, indent=2))
+
+
+def _print_text_report(store: EventStore, run: dict, listed: bool, full: bool) -> None:
+    status = store.status(run["id"])
+    summary = _summary(store, run["id"], listed, full)  # read before anything is shown: an unreadable log is one line
+    estimate = _estimate(store, run["id"], run["dry_run"], per_type=True)
     mode = "dry run" if run["dry_run"] else "real deletion"
-    click.echo(f"Run {run_id}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
+    click.echo(f"Run {run['id']}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
     click.echo()
     click.echo(summary)
     click.echo()
@@ -283,29 +335,36 @@ def _estimate(store: EventStore, run_id: str, dry_run: bool, per_type: bool = Fa
     return costs.describe(costs.run_estimate(store, run_id, dry_run), dry_run, per_type)
 
 
-def _print_summary(store: EventStore, run_id: str) -> None:
-    click.echo(_summary(store, run_id))
+def _print_summary(store: EventStore, run_id: str, listed: bool = False) -> None:
+    """The end of a run (`run`, and `apply` too): what it did per type, then each resource
+    that failed or was kept and why, and with `listed` every resource."""
+    click.echo(_summary(store, run_id, listed))
 
 
-def _summary(store: EventStore, run_id: str) -> str:
-    rows, outcomes = _pivot(store.summary(run_id))
-    lines = [format_table(rows, ["region", "service", "resource_type", *outcomes], {"resource_type": "type"})
+def _summary(store: EventStore, run_id: str, listed: bool = False, full: bool = False) -> str:
+    rows, outcome_columns = _pivot(store.summary(run_id))
+    headers = {"resource_type": "type", events.SKIPPED: "kept"}
+    lines = [format_table(rows, ["region", "service", "resource_type", *outcome_columns], headers)
              if rows else "No resources found."]
     for problem in store.problems(run_id):
         where = " ".join(filter(None, [problem["region"], problem["service"], problem["resource_type"]]))
         lines.append(f"! {where}: {problem['error_code']}: {problem['message']}")
+    if listed and rows:
+        lines.append("\nEvery resource:\n" + outcomes.resource_list(store, run_id))
+    if attention := outcomes.needs_a_look(store, run_id, full):
+        lines.append("\n" + attention)
     return "\n".join(lines)
 
 
 def _pivot(summary: list[dict]) -> tuple[list[dict], list[str]]:
-    outcomes = [o for o in (*events.OUTCOMES, "pending", events.CATALOGED) if any(r["outcome"] == o for r in summary)]
+    present = [o for o in outcomes.ALL_OUTCOMES if any(r["outcome"] == o for r in summary)]
     rows: dict[tuple, dict] = {}
     for item in summary:
         key = (item["region"], item["service"], item["resource_type"])
         row = rows.setdefault(key, {"region": key[0], "service": key[1], "resource_type": key[2],
-                                    **{o: 0 for o in outcomes}})
+                                    **{o: 0 for o in present}})
         row[item["outcome"]] = item["count"]
-    return list(rows.values()), outcomes
+    return list(rows.values()), present
 
 
 # A cataloged resource's estimated monthly cost, in USD (costs.py), in the CSV export.
@@ -315,11 +374,16 @@ ESTIMATE_COLUMN = "estimated_usd_month"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _export_csv(store: EventStore, run_id: str, path: str) -> None:
-    columns = [column.name for column in store.db["events"].columns] + [ESTIMATE_COLUMN]
-    book = costs.PriceBook.of(store)
-    stored = ({**event, ESTIMATE_COLUMN: costs.event_estimate(event, book)} for event in store.events(run_id))
-    # The first event is read before the file is opened: a log that cannot be read is one line,
+def _export_csv(store: EventStore, run_id: str, path: str, resources: bool) -> None:
+    """Every event of the run, one row each; with `resources`, every resource in its latest state."""
+    if resources:
+        columns, stored, noun = list(_store.RESOURCE_COLUMNS), iter(store.resources(run_id)), "resources"
+    else:
+        book = costs.PriceBook.of(store)
+        columns = [column.name for column in store.db["events"].columns] + [ESTIMATE_COLUMN]
+        stored = ({**event, ESTIMATE_COLUMN: costs.event_estimate(event, book)} for event in store.events(run_id))
+        noun = "events"
+    # The first row is read before the file is opened: a log that cannot be read is one line,
     # and an export already there is left as it was.
     first = next(stored, None)
     rows = stored if first is None else itertools.chain([first], stored)
@@ -335,7 +399,7 @@ def _export_csv(store: EventStore, run_id: str, path: str) -> None:
         if output is not sys.stdout:
             output.close()
     if path != "-":
-        click.echo(f"Wrote {count} events of run {run_id} to {path}.")
+        click.echo(f"Wrote {count} {noun} of run {run_id} to {path}.")
 
 
 def _open_private(path: str):
@@ -358,23 +422,30 @@ def _as_text_cell(value):
 @cli.command()
 @store_options
 @friendly_errors
+@reader_may_leave
 def runs(config_file, db):
-    """The runs in the event log, with their status and counts."""
-    with _open_existing_store(config_file, db) as store:
+    """The runs in the event log, with their status and counts, and where the log is."""
+    path = _database_path(config_file, db)
+    if not path.exists():
+        click.echo(f"No runs yet: there is no event log at {path}.\n"
+                   "Start with a dry run, which deletes nothing: costcutter run --region us-east-1")
+        return
+    with _store.EventStore(path, read_only=True) as store:
         rows = store.runs()
-        if not rows:
-            click.echo("No runs yet.")
-            return
         for row in rows:
             row["mode"] = "dry run" if row["dry_run"] else "real"
             row["created_at"] = row["created_at"][:19].replace("T", " ")
             row["estimate"] = costs.money(costs.savings(store, row["id"], row["dry_run"]).usd)
     click.echo(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
-                                   events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, "pending", "estimate"],
-                            {"created_at": "started", "account_id": "account", "estimate": "estimated saving/month"}))
+                                   events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, events.SKIPPED, "pending", "estimate"],
+                            {"created_at": "started", "account_id": "account", events.SKIPPED: "kept",
+                             "estimate": "estimated saving/month"})
+               if rows else "No runs yet.")
+    click.echo(f"Event log: {path}")
 
 
 @cli.command()
+@reader_may_leave
 def services():
     """What CostCutter can clean: every resource type, its scope and what it depends on."""
     rows = [{"service": t.service, "resource_type": t.name, "scope": t.scope, "depends_on": ", ".join(t.dependencies),
@@ -421,8 +492,11 @@ def update(config_file, db, regions):
 
 
 def _open_existing_store(config_file, db) -> EventStore:
-    settings = config.load(config_file, {"database": db})
-    return _store.EventStore(settings.database_path, read_only=True)
+    return _store.EventStore(_database_path(config_file, db), read_only=True)
+
+
+def _database_path(config_file, db) -> Path:
+    return Path(config.load(config_file, {"database": db}).database_path)
 
 
 def _setup_logging(settings: Settings) -> None:

@@ -108,7 +108,7 @@ def priced_resources(store, run_id: str, book: PriceBook | None = None) -> list[
     """Each resource of the run (store.resources) with `usd`: its estimate, or None."""
     book = book or PriceBook.of(store)
     types = registry.by_key()
-    rows = store.resources(run_id)
+    rows = store.cataloged_resources(run_id)
     for row in rows:
         rtype = types.get(f"{row['service']}.{row['resource_type']}")
         row["priced"] = bool(rtype and rtype.priced)

@@ -53,8 +53,13 @@ MIGRATIONS = (
     "schema/events-2-properties.sql",  # 2: events.properties, JSON
     "schema/events-3-leases.sql",      # 3: run_leases, which process is running a run
     "schema/events-4-prices.sql",      # 4: prices, fetched from the AWS Price List Query API
+    "schema/events-5-views.sql",       # 5: views: resource_states, run_summary
 )
+VIEWS = "schema/events-5-views.sql"
 SCHEMA_VERSION = len(MIGRATIONS)
+# What `resources()` answers for each resource, in this order (and `report --csv --resources`).
+RESOURCE_COLUMNS = ("run_id", "region", "service", "resource_type", "resource_id", "name", "outcome", "error_code",
+                    "message", "at")
 _TABLES = {"runs", "events"}  # what makes a database an event log, at every version
 
 
@@ -62,7 +67,8 @@ class EventStore:
     """One connection to the event log. Use one per thread that writes.
 
     read_only=True (for `runs` and `report`) never writes, not even to upgrade the schema:
-    every query here reads version 1's columns, so older event logs read as they are.
+    every query here reads version 1's columns, so older event logs read as they are (the
+    views they lack are made for the connection alone, see _views_for_this_connection).
     check_integrity=True (for `run`) refuses a damaged database before anything is written.
     create=False (for `run --resume`) refuses a missing one rather than making an empty one.
     """
@@ -108,6 +114,7 @@ class EventStore:
         if check_integrity:
             self._check_integrity()
         if self.read_only:
+            self._views_for_this_connection()
             return
         # Two processes making a new log at once: switching it to WAL can answer "locked" at
         # once, without waiting out the busy timeout, so that (and the upgrade, one
@@ -135,9 +142,23 @@ class EventStore:
                              f"{__version__} knows (up to {SCHEMA_VERSION}); upgrade CostCutter, "
                              "or pass --db to use another file")
 
+    def _views_for_this_connection(self) -> None:
+        """A log older than the views, read without upgrading it, gets them as TEMP views: they
+        belong to this connection and are never written to the file. In a log older than
+        version 2, a TEMP view `events` (found before the table) reads `properties` as NULL."""
+        if self._schema_version() >= MIGRATIONS.index(VIEWS) + 1:
+            return
+        if "properties" not in {column.name for column in self.db["events"].columns}:
+            self.db.execute("CREATE TEMP VIEW events AS SELECT *, NULL AS properties FROM main.events")
+        for statement in _statements(paths.shipped_file(VIEWS).read_text()):
+            self.db.execute(statement.replace("CREATE VIEW", "CREATE TEMP VIEW", 1))
+
     def _check_integrity(self) -> None:
-        problems = [line for (text,) in self.db.execute("PRAGMA quick_check").fetchall()
-                    for line in text.splitlines() if not line.startswith("***")]
+        try:
+            found = self.db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as error:  # too damaged for the check to finish (with views, it can be)
+            found = [(str(error),)]
+        problems = [line for (text,) in found for line in text.splitlines() if not line.startswith("***")]
         if problems != ["ok"]:
             raise StoreError(f"the event log {self.path} is damaged ({problems[0]}); nothing was written to it; "
                              "move it aside and keep it, or pass --db to use another file")
@@ -338,16 +359,19 @@ class EventStore:
 
     def summary(self, run_id: str) -> list[dict]:
         """Resources per region, service, type and what became of them (their latest state)."""
-        return self._query(
-            f"""SELECT region, service, resource_type, {_outcome("kind")} AS outcome, count(*) AS count
-                FROM events WHERE seq IN (
-                  SELECT max(seq) FROM events
-                  WHERE run_id = ? AND resource_id IS NOT NULL AND kind IN ({_marks(events.RESOURCE_STATES)})
-                  GROUP BY region, service, resource_type, resource_id)
-                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
-            [run_id, *events.RESOURCE_STATES])
+        return self._query("SELECT region, service, resource_type, outcome, count(*) AS count FROM resource_states "
+                           "WHERE run_id = ? GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", [run_id])
 
-    def resources(self, run_id: str) -> list[dict]:
+    def resources(self, run_id: str, outcomes: tuple[str, ...] | None = None) -> list[dict]:
+        """Each resource of the run in its latest state (schema/events-5-views.sql), with its
+        name and why it failed or was kept; only those of `outcomes` when given."""
+        chosen = "" if outcomes is None else f" AND outcome IN ({_marks(outcomes)})"
+        return self._query(
+            f"SELECT {', '.join(RESOURCE_COLUMNS)} FROM resource_states WHERE run_id = ?{chosen} "
+            "ORDER BY region, service, resource_type, resource_id",
+            [run_id, *(outcomes or ())])
+
+    def cataloged_resources(self, run_id: str) -> list[dict]:
         """Each resource of the run: where it is, its latest state (as in summary) and the
         properties it was cataloged with (a dict; empty where the log kept none)."""
         # A log from before schema version 2, opened read-only as it is, has no properties.

@@ -1,14 +1,17 @@
-"""Plain-text tables for the terminal."""
+"""Plain-text tables for the terminal, drawn by tabulate."""
+
+from tabulate import tabulate
 
 
 def format_table(rows: list[dict], columns: list[str], headers: dict | None = None) -> str:
+    """rows as a table of `columns`, titled by `headers` where given (else the column's name).
+
+    Cells are shown as they are: numparse off, so an account id such as 012345678901 keeps
+    its leading zero and ids that look like numbers are not reformatted."""
     headers = headers or {}
-    titles = [headers.get(column, column) for column in columns]
     cells = [[_cell(row.get(column)) for column in columns] for row in rows]
-    widths = [max(len(text) for text in column) for column in zip(titles, *cells)]
-    lines = [_line(titles, widths), _line(["-" * w for w in widths], widths)]
-    lines += [_line(row, widths) for row in cells]
-    return "\n".join(lines)
+    return tabulate(cells, headers=[headers.get(column, column) for column in columns], tablefmt="simple",
+                    disable_numparse=True)
 
 
 def _cell(value) -> str:
@@ -17,7 +20,3 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def _line(values, widths) -> str:
-    return "  ".join(value.ljust(width) for value, width in zip(values, widths)).rstrip()

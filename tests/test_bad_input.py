@@ -164,8 +164,6 @@ CASES = [
         "there are no runs in {db} yet; start one with `costcutter run`", db="empty"),
     Bad("report-without-a-log", ("report", "--db", "{db}"),
         "no event log at {db}; run `costcutter run` first or pass --db", db="none"),
-    Bad("runs-without-a-log", ("runs", "--db", "{db}"),
-        "no event log at {db}; run `costcutter run` first or pass --db", db="none"),
     Bad("resume-of-an-unknown-run", ("run", "--db", "{db}", "--resume", "nosuchrun"),
         "no run 'nosuchrun' in {db}; `costcutter runs` lists the runs"),
     Bad("resume-of-an-empty-run-id", ("run", "--db", "{db}", "--resume", ""),
@@ -188,6 +186,10 @@ CASES = [
         f"cannot write the CSV export to {{tmp}}/notes.txt/run.csv: Not a directory; {CSV_HINT}",
         files={"notes.txt": "mine\n"}),
     Bad("csv-to-an-empty-path", ("report", "--db", "{db}", "--csv", ""), f"--csv is empty; {CSV_HINT}"),
+    Bad("csv-and-json", ("report", "--db", "{db}", "--csv", "--json"),
+        "--csv and --json are two formats of the report; pass one of them"),
+    Bad("resources-without-csv", ("report", "--db", "{db}", "--resources"),
+        "--resources chooses the rows of the CSV export; pass it with --csv"),
     # Credentials and endpoints
     Bad("no-credentials", RUN, "no AWS credentials found; set AWS_PROFILE (or aws_profile), or AWS_ACCESS_KEY_ID "
         "and AWS_SECRET_ACCESS_KEY", env=NO_KEYS),

@@ -3,6 +3,7 @@ processes the orchestrator starts reach it through AWS_ENDPOINT_URL."""
 
 import csv
 import io
+import itertools
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 
 from costcutter import aws, logs, paths, sandbox
 from costcutter.cli import ESTIMATE_COLUMN, cli
-from costcutter.store import SCHEMA_VERSION, EventStore
+from costcutter.store import SCHEMA_VERSION, EventStore, new_event
 
 SMALL = 1  # of every type of CLI_SERVICES
 CLI_SERVICES = ("ec2", "s3")
@@ -148,9 +149,10 @@ def test_runs_lists_every_run_with_status_and_counts(seeded, db_path):
     invoke(*run_args(db_path, "us-east-1", real=True))
     result = invoke("runs", "--db", db_path)
     lines = result.output.splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
     assert "dry run" in lines[2] and "finished" in lines[2]
     assert "real" in lines[3]
+    assert lines[4] == f"Event log: {db_path}"
 
 
 def test_resuming_a_finished_run_says_so(seeded, db_path):
@@ -542,3 +544,148 @@ def test_an_endpoint_that_refuses_connections_fails_fast(db_path, monkeypatch):
         'Error: cannot reach AWS (Could not connect to the endpoint URL: "http://127.0.0.1:9/"); '
         "check the network or AWS_ENDPOINT_URL"]
     assert run_ids(db_path) == []
+
+
+# Failures and keeps are visible everywhere; a dry run names what it would delete
+
+def a_protected_instance(region="us-east-1"):
+    """One of each EC2 type seeded; an instance named build-agent protected against termination:
+    a real run keeps it, and its root volume, still attached, fails."""
+    ec2 = boto3.client("ec2", region_name=region)
+    protected = sandbox.seed(region, default_count=SMALL, services=CLI_SERVICES)["ec2.instances"][0]
+    ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
+    ec2.create_tags(Resources=[protected], Tags=[{"Key": "Name", "Value": "build-agent"}])
+    (volume,) = [mapping["Ebs"]["VolumeId"] for mapping in ec2.describe_instances(InstanceIds=[protected])
+                 ["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]]
+    return protected, volume
+
+
+def row_of(text, resource_id):
+    (line,) = [line for line in text.splitlines() if f" {resource_id} " in line]
+    return line.split(maxsplit=5)
+
+
+def test_the_end_of_a_run_and_the_report_name_each_failed_and_kept_resource_and_why(sandbox_endpoint, db_path):
+    protected, volume = a_protected_instance()
+
+    ran = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
+    reported = invoke("report", "--db", db_path)
+
+    assert ran.exit_code == 1
+    assert reported.exit_code == 0, reported.output
+    for text in (ran.output, reported.output):
+        assert "Failed: 1 resource:" in text and "Kept: 1 resource:" in text
+        region, service, rtype, rid, error, message = row_of(text, volume)
+        assert (region, service, rtype, rid, error) == ("us-east-1", "ec2", "volumes", volume, "VolumeInUse")
+        assert protected in message
+        assert row_of(text, protected) == ["us-east-1", "ec2", "instances", protected, "build-agent",
+                                           "protected (disable_termination_protection would lift it); "
+                                           "set remove_deletion_protection: true to allow that"]
+
+
+def test_report_json_has_the_resources_of_each_outcome_with_ids_names_and_errors(sandbox_endpoint, db_path):
+    protected, volume = a_protected_instance()
+    invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
+
+    report = json.loads(invoke("report", "--db", db_path, "--json").output)
+
+    resources = report["resources"]
+    assert {outcome: len(rows) for outcome, rows in resources.items()} == report["totals"]
+    assert [(r["resource_id"], r["name"], r["message"][:9]) for r in resources["skipped"]] == [
+        (protected, "build-agent", "protected")]
+    assert [(r["resource_type"], r["resource_id"], r["error_code"]) for r in resources["failed"]] == [
+        ("volumes", volume, "VolumeInUse")]
+    deleted = {(r["resource_type"], r["resource_id"]) for r in resources["deleted"]}
+    with EventStore(db_path) as store:
+        assert deleted == {(e["resource_type"], e["resource_id"]) for e in store.events(report["run"]["id"])
+                           if e["kind"] == "deleted"}
+
+
+def test_a_dry_run_lists_the_ids_it_would_delete(seeded, db_path):
+    expected = everything(sandbox.inventory("us-east-1"))
+
+    ran = invoke(*run_args(db_path, "us-east-1"), "--list")
+    reported = invoke("report", "--db", db_path, "--list")
+    as_json = json.loads(invoke("report", "--db", db_path, "--json").output)
+
+    assert ran.exit_code == reported.exit_code == 0, ran.output + reported.output
+    for text in (ran.output, reported.output):
+        listed = itertools.takewhile(str.strip, text.split("Every resource:\n", 1)[1].splitlines()[2:])
+        would = sorted(line.split()[3] for line in listed if line.split()[-1] == "would_delete")
+        assert would == expected
+    assert sorted(r["resource_id"] for r in as_json["resources"]["would_delete"]) == expected
+    assert "Every resource:" not in invoke("report", "--db", db_path).output  # only when asked
+
+
+def test_report_csv_of_resources_has_one_row_per_resource_in_its_latest_state(sandbox_endpoint, db_path):
+    protected, volume = a_protected_instance()
+    invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
+
+    result = invoke("report", "--db", db_path, "--csv", "--resources")
+
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert list(rows[0]) == ["run_id", "region", "service", "resource_type", "resource_id", "name", "outcome",
+                             "error_code", "message", "at"]
+    by_id = {row["resource_id"]: row for row in rows}
+    assert len(by_id) == len(rows)
+    assert (by_id[protected]["outcome"], by_id[protected]["name"]) == ("skipped", "build-agent")
+    assert (by_id[volume]["outcome"], by_id[volume]["error_code"]) == ("failed", "VolumeInUse")
+    assert len(rows) == sum(json.loads(invoke("report", "--db", db_path, "--json").output)["totals"].values())
+
+
+# report --csv as people type it, and flags that do not go together
+
+def test_report_csv_without_a_value_writes_to_standard_output(make_reporter, db_path):
+    run_id = hostile_run(make_reporter)
+    for args in (["--csv"], ["--csv", "-"], ["--csv", "--resources"]):
+        result = invoke("report", run_id, "--db", db_path, *args)
+        assert result.exit_code == 0, result.output
+        rows = list(csv.DictReader(io.StringIO(result.output)))
+        assert len(rows) == len(HOSTILE)
+    assert sorted(path.name for path in db_path.parent.iterdir() if not path.name.startswith("events.db")) == []
+
+
+@pytest.mark.parametrize("flags, error", [
+    (["--csv", "--json"], "--csv and --json are two formats of the report; pass one of them"),
+    (["--json", "--csv", "out.csv"], "--csv and --json are two formats of the report; pass one of them"),
+    (["--resources"], "--resources chooses the rows of the CSV export; pass it with --csv"),
+    (["--json", "--resources"], "--resources chooses the rows of the CSV export; pass it with --csv"),
+    (["--json", "--full"], "--full is for the text report, and --json lists every resource already; "
+                           "pass one or the other"),
+    (["--csv", "--list", "--full"], "--list and --full are for the text report, and --csv lists every resource "
+                                    "already; pass one or the other"),
+])
+def test_flags_that_ask_for_two_things_at_once_are_one_line_and_exit_2(make_reporter, db_path, tmp_path, flags, error):
+    run_id = hostile_run(make_reporter)
+    assert one_line_error(invoke("report", run_id, "--db", db_path, *flags)) == error
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_report_csv_into_a_pipe_closed_early_ends_quietly_with_exit_0(make_reporter, store, db_path):
+    reporter = make_reporter()
+    for batch in range(5):  # far more than a pipe holds, so the writer meets the closed pipe
+        store.append([new_event(reporter.run_id, "cataloged", region="us-east-1", service="s3", resource_type="buckets",
+                                resource_id=f"bucket-{batch}-{n}", message="x" * 100) for n in range(2000)])
+    shell = f"set -o pipefail; {sys.executable} -m costcutter report --db {db_path} --csv | head -1"
+
+    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("seq,run_id,at,kind")
+
+
+# runs: where the log is, and what to do when there is none yet
+
+def test_runs_without_an_event_log_says_how_to_start(tmp_path):
+    missing = tmp_path / "none" / "costcutter.db"
+    result = invoke("runs", "--db", missing)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"No runs yet: there is no event log at {missing}.",
+        "Start with a dry run, which deletes nothing: costcutter run --region us-east-1"]
+    assert not missing.parent.exists()
+
+
+def test_runs_says_where_the_default_event_log_is(sandbox_endpoint):
+    invoke("run", "--region", "us-east-1", "--service", "s3")
+    assert invoke("runs").output.splitlines()[-1] == f"Event log: {paths.default_database()}"
