@@ -213,3 +213,23 @@ def test_a_protected_database_keeps_its_subnet_group_and_through_it_the_subnets(
     assert reasons["kept-subnets"] == "held by rds.db_instances kept-db, which is kept"
     assert {reasons[subnet] for subnet in subnets} == {"held by rds.db_subnet_groups kept-subnets, which is kept"}
     assert reasons[vpc] == "held by rds.db_subnet_groups kept-subnets, which is kept"
+
+
+def test_an_auto_scaling_group_kept_by_a_rule_keeps_its_instances_and_launch_template(session, ec2, make_reporter):
+    template = ec2.create_launch_template(LaunchTemplateName="kept-template", LaunchTemplateData={
+        "ImageId": register_image(ec2, "propagation-asg"), "InstanceType": "t3.micro"})["LaunchTemplate"]
+    autoscaling = boto3.client("autoscaling", region_name=REGION)
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="kept-group", MinSize=1, MaxSize=1, AvailabilityZones=[f"{REGION}a"],
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]})
+    [instance] = [i["InstanceId"] for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
+                  for i in g["Instances"]]
+    reporter = make_reporter(REGION)
+    groups = registry.by_key()["autoscaling.groups"]
+    [group] = engine.catalog(groups, session, REGION, reporter)
+    engine.record_kept(groups, group, reporter, "kept by a rule")
+    outcomes = sweep(session, reporter, ("ec2.instances", "ec2.launch_templates"))
+    assert outcomes["ec2.instances"] == {instance: "skipped"}
+    assert outcomes["ec2.launch_templates"] == {template["LaunchTemplateId"]: "skipped"}
+    assert set(kept_reasons(reporter).values()) == {"kept by a rule",
+                                                    "held by autoscaling.groups kept-group, which is kept"}
