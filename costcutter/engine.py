@@ -102,10 +102,15 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     Raises Interrupted when asked to stop before every resource was dealt with.
     """
     resources = catalog(rtype, session, region, reporter)
-    batched = delete_in_batches(rtype, session, region, resources, reporter, waited_for) if not dry_run else {}
-    resources = [r for r in resources if r.id not in batched]
+    held = _held_by_kept(rtype, reporter)
+    outcomes = {r.id: record_kept(rtype, r, reporter, held[r.id]) for r in resources
+                if r.id in held and reporter.previous_state(rtype.service, rtype.name, r.id) not in events.DONE}
+    if not dry_run:
+        outcomes |= delete_in_batches(rtype, session, region, [r for r in resources if r.id not in outcomes],
+                                      reporter, waited_for)
+    resources = [r for r in resources if r.id not in outcomes]
     with ThreadPoolExecutor(max_workers=reporter.threads, thread_name_prefix=f"{region}-{rtype.name}") as pool:
-        outcomes = batched | dict(zip((r.id for r in resources), pool.map(
+        outcomes.update(zip((r.id for r in resources), pool.map(
             lambda r: cleanup_one(rtype, session, region, r, reporter, dry_run, waited_for), resources)))
     for resource_id, state in reporter.unfinished(rtype.service, rtype.name).items():
         if resource_id not in outcomes:
@@ -156,6 +161,28 @@ def _delete_batch(rtype: ResourceType, target: Target, batch: list[Resource], wa
     for resource in batch:
         reporter.record(events.DELETED, rtype.service, rtype.name, resource.id)
     return {r.id: events.DELETED for r in batch}
+
+
+def _held_by_kept(rtype: ResourceType, reporter: Reporter) -> dict[str, str]:
+    """id -> why it is kept, for the resources of this type that a kept resource holds (a
+    kept instance's volumes), as the log shows; read once per unit. The types that hold
+    others run first, so their keeps are in the log by now; a global type's may be held
+    from any region."""
+    reasons = {}
+    for holder in reporter.kept_holdings(everywhere=rtype.is_global):
+        for key, held_id in holder["holds"]:
+            if key == rtype.key:
+                reasons.setdefault(held_id, f"held by {holder['service']}.{holder['resource_type']} "
+                                            f"{holder['resource_id']}, which is kept")
+    return reasons
+
+
+def record_kept(rtype: ResourceType, resource: Resource, reporter: Reporter, reason: str) -> str:
+    """Keep a resource: `skipped`, with why, and what it holds, which is kept with it."""
+    holds = rtype.holds(resource) if rtype.holds else []
+    reporter.record(events.SKIPPED, rtype.service, rtype.name, resource.id, message=reason,
+                    properties={"holds": holds} if holds else None)
+    return events.SKIPPED
 
 
 def _settle_unlisted(rtype, reporter: Reporter, resource_id: str, state: str) -> str:
@@ -237,8 +264,9 @@ class _Teardown:
         """Lift the protection where the settings allow it; otherwise keep the resource."""
         protection = self.rtype.protection
         if not self.target.settings.get(protection.setting):
-            return self.record(events.SKIPPED, message=f"protected ({protection.lift.name} would lift it); "
-                                                        f"set {protection.setting}: true to allow that")
+            return record_kept(self.rtype, self.resource, self.reporter,
+                               f"protected ({protection.lift.name} would lift it); "
+                               f"set {protection.setting}: true to allow that")
         return self._prepare(protection.lift)
 
     def _call(self, step: Step, resumed_request: bool = False) -> str | None:

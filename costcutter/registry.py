@@ -7,6 +7,7 @@ types must be gone before it, and how the tests seed one. Nothing here talks to 
 records events: running a declaration is the engine's work (costcutter/engine.py).
 """
 
+import collections
 import dataclasses
 import functools
 import graphlib
@@ -105,6 +106,38 @@ class Batch:
 
 
 @dataclasses.dataclass(frozen=True)
+class Holds:
+    """What a resource holds, named by its listed properties: for each type key, the
+    property with the id (or list of ids) it holds of that type, or (property, to_id) where
+    the property is another form of the id (an ARN). A kept resource keeps what it holds:
+    the engine skips those too (a kept instance's volumes, interfaces, groups, subnet)."""
+    ids_in: tuple[tuple[str, str | tuple[str, Callable[[str], str]]], ...]
+
+    def __call__(self, resource: Resource) -> list[tuple[str, str]]:
+        held = []
+        for key, source in self.ids_in:
+            prop, to_id = source if isinstance(source, tuple) else (source, None)
+            value = resource.properties.get(prop)
+            for found in value if isinstance(value, (list, tuple)) else [value] if value else []:
+                held.append((key, to_id(found) if to_id else found))
+        return list(dict.fromkeys(held))
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(key for key, _ in self.ids_in)
+
+
+def holding(ids_in: Mapping[str, str | tuple[str, Callable[[str], str]]]) -> Holds:
+    """Holds from {type key: property}, as a declaration says it."""
+    return Holds(tuple(ids_in.items()))
+
+
+def name_in_arn(arn: str) -> str:
+    """The name at the end of an ARN (an IAM role's, behind its path), which is its id here."""
+    return arn.rsplit("/", 1)[-1]
+
+
+@dataclasses.dataclass(frozen=True)
 class ResourceType:
     service: str
     name: str                                        # plural, as in the function names: "instances"
@@ -124,6 +157,7 @@ class ResourceType:
     # What one costs a month (costcutter/costs.py); () where no price can be known from its listing.
     cost: tuple[Charge, ...] = ()
     batch: Batch | None = None                       # the deletion of many in one call, where AWS has one
+    holds: Holds | None = None                       # what it holds, kept with it when it is kept
 
     @property
     def priced(self) -> bool:
@@ -154,12 +188,23 @@ class ResourceType:
 # Combinators: the common shapes of listing and deleting, as data.
 
 def _field(item: Mapping, path: str | None):
-    """item["A"]["B"] for "A.B"; None where any part is missing."""
+    """item["A"]["B"] for "A.B"; None where any part is missing. "A[].B" is the list of
+    each A's B (those present), None when there are none."""
     value: Any = item
-    for part in (path or "").split(".") if path else ():
+    parts = path.split(".") if path else []
+    for at, part in enumerate(parts):
+        many = part.endswith("[]")
+        part = part.removesuffix("[]")
         if not isinstance(value, Mapping) or part not in value:
             return None
         value = value[part]
+        if many:
+            rest = ".".join(parts[at + 1:])
+            found = []
+            for element in value or ():
+                inner = _field(element, rest) if rest else element
+                found += inner if "[]" in rest and inner else [inner] if inner is not None else []
+            return found or None
     return value
 
 
@@ -186,6 +231,29 @@ def record(item: Mapping, id_key: str, *, name: str | None = None, created: str 
         parent=_field(item, parent) if parent else None,
         properties={prop: _field(item, path) for prop, path in dict(properties).items() if _field(item, path) is not None},
         raw=item)
+
+
+def with_associated(list_resources, prop: str, operation: str, items_key: str, id_key: str, link_path: str, *,
+                    by: str | None = None, client: str | None = None):
+    """A `list` whose resources also carry `prop`: the ids (`id_key`) of the items of another
+    listing (`operation` of `client`, every page) whose `link_path` names the resource, by its
+    id or by its property `by`: what it holds that its own description does not name (an
+    instance's Elastic IPs). One more listing for them all, only when something was listed."""
+    def list_with_associated(target):
+        resources = list(list_resources(target))
+        if not resources:
+            return resources
+        linked = collections.defaultdict(list)
+        for page in pages(target.client_for(client) if client else target.client, operation):
+            for item in _field(page, items_key) or []:
+                links = _field(item, link_path)
+                for link in links if isinstance(links, list) else [links] if links is not None else []:
+                    linked[link].append(_field(item, id_key))
+        return [dataclasses.replace(resource, properties={**resource.properties, prop: linked[key]})
+                if (key := resource.properties.get(by) if by else resource.id) in linked else resource
+                for resource in resources]
+    list_with_associated.__name__ = getattr(list_resources, "__name__", "list")
+    return list_with_associated
 
 
 def pages(client, operation: str, **params):

@@ -4,7 +4,7 @@ event in the log, through the process's EventWriter (costcutter/store.py)."""
 import logging
 
 from costcutter import events
-from costcutter.store import EventWriter, new_event
+from costcutter.store import EventStore, EventWriter, new_event
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,13 @@ class Reporter:
         """Resources an earlier attempt was tearing down with no outcome recorded: id -> state."""
         return {rid: state for (svc, rtype, rid), state in self._history.items()
                 if svc == service and rtype == resource_type and state in events.IN_PROGRESS}
+
+    def kept_holdings(self, everywhere: bool = False) -> list[dict]:
+        """What the resources kept so far in this run hold, in this region (or everywhere), read
+        from the log after everything recorded so far is on disk (EventStore.kept_holdings)."""
+        self.writer.flush()
+        with EventStore(self.writer.path, read_only=True) as reader:
+            return reader.kept_holdings(self.run_id, None if everywhere else self.region)
 
     @property
     def stopping(self) -> bool:

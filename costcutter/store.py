@@ -357,6 +357,22 @@ class EventStore:
                 r["message"].split(":", 1)[0])
         return steps
 
+    def kept_holdings(self, run_id: str, region: str | None = None) -> list[dict]:
+        """The resources kept in this run (their latest state is `skipped`) that hold others,
+        in a region or (None) in every one: region, service, resource_type, resource_id, and
+        `holds`, the [type key, id] pairs their `skipped` event recorded."""
+        rows = self._query(
+            f"""SELECT region, service, resource_type, resource_id, json_extract(properties, '$.holds') AS holds
+                FROM events AS kept WHERE run_id = ? AND kind = ? AND (? IS NULL OR region = ?)
+                  AND json_extract(properties, '$.holds') IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM events AS later
+                    WHERE later.run_id = kept.run_id AND later.region = kept.region AND later.service = kept.service
+                      AND later.resource_type = kept.resource_type AND later.resource_id = kept.resource_id
+                      AND later.seq > kept.seq AND later.kind IN ({_marks(events.RESOURCE_STATES)}))
+                ORDER BY seq""",
+            [run_id, events.SKIPPED, region, region, *events.RESOURCE_STATES])
+        return [{**row, "holds": [tuple(pair) for pair in json.loads(row["holds"])]} for row in rows]
+
     def summary(self, run_id: str) -> list[dict]:
         """Resources per region, service, type and what became of them (their latest state)."""
         return self._query("SELECT region, service, resource_type, outcome, count(*) AS count FROM resource_states "
@@ -526,6 +542,7 @@ class EventWriter:
         self._queue: queue.Queue = queue.Queue()
         self._error: Exception | None = None
         self._store = EventStore(db_path)
+        self.path = self._store.path
         self._thread = threading.Thread(target=self._write_forever, name="event-writer", daemon=True)
         self._thread.start()
 

@@ -102,18 +102,41 @@ def test_real_run_needs_confirmation_without_a_terminal(seeded, db_path):
     assert sandbox.inventory("us-east-1") == before
 
 
-def test_a_protected_instance_is_skipped_and_what_it_holds_fails_with_exit_1(sandbox_endpoint, db_path):
+def test_a_protected_instance_is_kept_with_what_it_holds_and_the_run_exits_0(sandbox_endpoint, db_path, monkeypatch):
+    """The issue's case: a termination-protected instance, with a volume attached besides its
+    root volume and an Elastic IP, in a VPC of its own (its own subnet and security group)."""
+    monkeypatch.setenv("COSTCUTTER_SERVICES", ",".join(CLI_SERVICES))
+    sandbox.seed("us-east-1", default_count=SMALL, services=CLI_SERVICES)
     ec2 = boto3.client("ec2", region_name="us-east-1")
-    protected = sandbox.seed("us-east-1", default_count=SMALL, services=CLI_SERVICES)["ec2.instances"][0]
-    ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
-    result = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
-    assert result.exit_code == 1
-    report = json.loads(invoke("report", "--db", db_path, "--json").output)
-    rows = {(row["resource_type"], row["outcome"]): row["count"] for row in report["summary"]}
-    assert rows[("instances", "skipped")] == 1
-    # Its root volume is still attached: until keeps propagate along dependencies, a failure.
-    assert rows[("volumes", "failed")] == 1
-    assert sandbox.inventory("us-east-1")["ec2.instances"] == [protected]
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="kept-web", Description="web", VpcId=vpc)["GroupId"]
+    [image] = sandbox.inventory("us-east-1")["ec2.amis"][:1]
+    instance = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet, SecurityGroupIds=[group],
+        BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8, "DeleteOnTermination": False}}],
+    )["Instances"][0]["InstanceId"]
+    ec2.modify_instance_attribute(InstanceId=instance, DisableApiTermination={"Value": True})
+    data = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    ec2.attach_volume(VolumeId=data, InstanceId=instance, Device="/dev/sdf")
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=address, InstanceId=instance)
+    [root] = [m["Ebs"]["VolumeId"] for r in ec2.describe_instances(InstanceIds=[instance])["Reservations"]
+              for i in r["Instances"] for m in i["BlockDeviceMappings"] if m["DeviceName"] == "/dev/sda1"]
+
+    result = invoke(*run_args(db_path, "us-east-1", real=True))
+    assert result.exit_code == 0, result.output
+    kept = {"ec2.instances": [instance], "ec2.volumes": sorted([root, data]), "ec2.elastic_ips": [address],
+            "ec2.security_groups": [group], "ec2.subnets": [subnet], "ec2.vpcs": [vpc]}
+    left = {key: ids for key, ids in sandbox.inventory("us-east-1").items() if ids}
+    assert left == kept  # everything else seeded was deleted
+    (run_id,) = run_ids(db_path)
+    with EventStore(db_path) as store:
+        skipped = {e["resource_id"]: e["message"] for e in store.events(run_id) if e["kind"] == "skipped"}
+        assert store.outcome_counts(run_id)["failed"] == 0
+    assert skipped.keys() == {rid for ids in kept.values() for rid in ids}
+    assert "set remove_deletion_protection: true" in skipped.pop(instance)
+    assert set(skipped.values()) == {f"held by ec2.instances {instance}, which is kept"}
 
 
 def test_report_csv_has_one_row_per_event(seeded, db_path):

@@ -12,6 +12,9 @@ LISTED = {"LoadBalancerArn": ARN, "DNSName": "web-1234567890.eu-west-1.elb.amazo
           "CanonicalHostedZoneId": "Z32O12XQLNTSW2", "LoadBalancerName": "web", "Scheme": "internet-facing",
           "VpcId": "vpc-3ac0fb5f", "State": {"Code": "active"}, "Type": "application", "IpAddressType": "ipv4",
           "AvailabilityZones": [{"ZoneName": "eu-west-1a", "SubnetId": "subnet-8360a9e7"}]}
+TARGET_GROUP = {"TargetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/73e2d6bc24d8a067",
+                "TargetGroupName": "web", "Protocol": "HTTP", "Port": 80, "VpcId": "vpc-3ac0fb5f",
+                "TargetType": "instance", "LoadBalancerArns": [ARN]}
 PROTECTED = ("OperationNotPermitted",
              f"Load balancer '{ARN}' cannot be deleted because deletion protection is enabled")
 
@@ -24,6 +27,7 @@ def session(aws_mock):
 def stub_protected_load_balancer(stubbed, session):
     elbv2 = stubbed(session, "elbv2", REGION)
     elbv2.add_response("describe_load_balancers", {"LoadBalancers": [LISTED]}, {})
+    elbv2.add_response("describe_target_groups", {"TargetGroups": [TARGET_GROUP]}, {})  # what it forwards to
     elbv2.add_client_error("delete_load_balancer", *PROTECTED, 400, expected_params={"LoadBalancerArn": ARN})
     return elbv2
 
@@ -35,6 +39,18 @@ def test_a_protected_load_balancer_is_skipped(session, stubbed, make_reporter):
     [skipped] = reporter.events("skipped")
     assert "disable_deletion_protection would lift it" in skipped["message"]
     assert not reporter.events("failed")
+
+
+def test_a_protected_load_balancer_keeps_the_target_groups_it_forwards_to(session, stubbed, make_reporter):
+    elbv2 = stub_protected_load_balancer(stubbed, session)
+    elbv2.add_response("describe_target_groups", {"TargetGroups": [TARGET_GROUP]}, {})
+    reporter = make_reporter(REGION)
+    load_balancers.cleanup_load_balancers(session, REGION, reporter, dry_run=False)
+    arn = TARGET_GROUP["TargetGroupArn"]
+    assert target_groups.cleanup_target_groups(session, REGION, reporter, dry_run=False) == {arn: "skipped"}
+    [kept] = [e for e in reporter.events("skipped") if e["resource_id"] == arn]
+    assert kept["message"] == f"held by elbv2.load_balancers {ARN}, which is kept"
+    assert not reporter.events("failed")  # and the stub saw no DeleteTargetGroup
 
 
 def test_a_protected_load_balancer_is_unprotected_and_deleted_when_the_settings_allow(session, stubbed,

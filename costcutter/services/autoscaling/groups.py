@@ -5,7 +5,7 @@ import uuid
 from botocore.exceptions import ClientError
 
 from costcutter import aws, engine
-from costcutter.registry import ResourceType, Step, listed, pages
+from costcutter.registry import ResourceType, Step, holding, listed, pages
 from costcutter.services.ec2.amis import register_image
 from costcutter.services.ec2.launch_templates import create_launch_template
 
@@ -58,7 +58,9 @@ GROUPS = ResourceType(
                 keep=lambda group: group.get("Status") != _DELETING,
                 properties={"desired_capacity": "DesiredCapacity", "min_size": "MinSize", "max_size": "MaxSize",
                             "launch_configuration": "LaunchConfigurationName",
-                            "launch_template": "LaunchTemplate.LaunchTemplateName"}),
+                            "launch_template": "LaunchTemplate.LaunchTemplateName",
+                            "launch_template_id": "LaunchTemplate.LaunchTemplateId",
+                            "instance_ids": "Instances[].InstanceId", "target_group_arns": "TargetGroupARNs"}),
     # ForceDelete terminates the instances with the group, without scaling it to zero first.
     steps=(deleted_by_name("delete_auto_scaling_group", "AutoScalingGroupName", ForceDelete=True),),
     wait=_still_deleting,
@@ -66,5 +68,7 @@ GROUPS = ResourceType(
     # A scaling activity in progress, or another update of the group, refuses for a while.
     retry_codes=frozenset({"ScalingActivityInProgress", "ResourceInUse"}),
     seed=_seed, missing_id="costcutter-no-such-group",
+    holds=holding({"ec2.instances": "instance_ids", "autoscaling.launch_configurations": "launch_configuration",
+                    "ec2.launch_templates": "launch_template_id", "elbv2.target_groups": "target_group_arns"}),
 )
 catalog_groups, cleanup_group, cleanup_groups = engine.functions(GROUPS)

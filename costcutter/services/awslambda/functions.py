@@ -12,7 +12,7 @@ import uuid
 import zipfile
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, holding, listed, name_in_arn
 
 _ASSUME_ROLE = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": "sts:AssumeRole",
@@ -54,11 +54,14 @@ FUNCTIONS = ResourceType(
     list=listed("list_functions", "Functions", "FunctionName", name="FunctionName", tags=None,
                 properties={"runtime": "Runtime", "memory_mb": "MemorySize", "code_size": "CodeSize",
                             "package_type": "PackageType", "state": "State", "vpc_id": "VpcConfig.VpcId",
-                            "last_modified": "LastModified"}),
+                            "last_modified": "LastModified", "role_arn": "Role",
+                            "subnet_ids": "VpcConfig.SubnetIds", "security_group_ids": "VpcConfig.SecurityGroupIds"}),
     steps=deleted_by("delete_function", "FunctionName"),
     gone_codes=frozenset({"ResourceNotFoundException"}),
     # A function still being created or updated refuses until that is done.
     retry_codes=frozenset({"ResourceConflictException"}),
     seed=_seed, missing_id="costcutter-no-such-function",
+    holds=holding({"iam.roles": ("role_arn", name_in_arn), "ec2.security_groups": "security_group_ids",
+                    "ec2.subnets": "subnet_ids", "ec2.vpcs": "vpc_id"}),
 )
 catalog_functions, cleanup_function, cleanup_functions = engine.functions(FUNCTIONS)

@@ -1,13 +1,19 @@
 """EC2 instances: terminated, then waited for (one describe for all of them), so the volumes they free can be deleted next."""
 
 from costcutter import engine
-from costcutter.registry import Charge, Protection, ResourceType, Step, batched, deleted_by, pages, record, unless
+from costcutter.registry import (Charge, Protection, ResourceType, Step, batched, deleted_by, holding, name_in_arn,
+                                 pages, record, unless, with_associated)
 from costcutter.services.ec2.amis import register_image
 
 # Terminated instances linger in listings for an hour; shutting-down ones are already going.
 _GONE_STATES = {"shutting-down", "terminated"}
 _PROPERTIES = {"instance_type": "InstanceType", "state": "State.Name", "platform": "PlatformDetails",
-               "lifecycle": "InstanceLifecycle"}
+               "lifecycle": "InstanceLifecycle",
+               # What it holds, kept with it when it is kept.
+               "volume_ids": "BlockDeviceMappings[].Ebs.VolumeId",
+               "network_interface_ids": "NetworkInterfaces[].NetworkInterfaceId",
+               "security_group_ids": "SecurityGroups[].GroupId", "subnet_id": "SubnetId", "vpc_id": "VpcId",
+               "instance_profile_arn": "IamInstanceProfile.Arn", "host_id": "Placement.HostId"}
 
 
 def _instances(target, **filters):
@@ -51,7 +57,13 @@ def _os(instance):
 INSTANCES = ResourceType(
     service="ec2", name="instances", client="ec2",
     cost=(Charge("ec2.instance:{instance_type}:{os}", unless("state", "stopping", "stopped"), fields=_os),),
-    doc=__doc__, list=_list,
+    doc=__doc__,
+    # With what it holds that its description does not name: its Elastic IPs, and its VPC's
+    # internet gateway (a kept instance keeps its way out).
+    list=with_associated(with_associated(_list, "elastic_ip_ids", "describe_addresses", "Addresses", "AllocationId",
+                                         "InstanceId"),
+                         "internet_gateway_ids", "describe_internet_gateways", "InternetGateways",
+                         "InternetGatewayId", "Attachments[].VpcId", by="vpc_id"),
     # What launches instances goes first, or it launches new ones in place of those terminated.
     depends_on=(
         "autoscaling.groups", "spot_instance_requests", "spot_fleets", "emr.clusters",
@@ -67,5 +79,11 @@ INSTANCES = ResourceType(
     wait=_still_terminating,
     gone_codes=frozenset({"InvalidInstanceID.NotFound"}),
     seed=_seed, missing_id="i-0123456789abcdef0",
+    holds=holding({
+        "ec2.volumes": "volume_ids", "ec2.network_interfaces": "network_interface_ids",
+        "ec2.elastic_ips": "elastic_ip_ids", "ec2.dedicated_hosts": "host_id",
+        "ec2.internet_gateways": "internet_gateway_ids", "ec2.security_groups": "security_group_ids",
+        "ec2.subnets": "subnet_id", "ec2.vpcs": "vpc_id", "iam.instance_profiles": ("instance_profile_arn", name_in_arn),
+    }),
 )
 catalog_instances, cleanup_instance, cleanup_instances = engine.functions(INSTANCES)

@@ -1,7 +1,7 @@
 """Network interfaces attached to nothing (status `available`), which hold subnets and security groups."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, holding, listed
 from costcutter.services.ec2.subnets import create_subnets
 
 
@@ -25,10 +25,11 @@ NETWORK_INTERFACES = ResourceType(
     list=listed("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId", tags="TagSet",
                 keep=lambda interface: not (interface.get("Operator") or {}).get("Managed"),
                 properties={"vpc_id": "VpcId", "subnet_id": "SubnetId", "interface_type": "InterfaceType",
-                            "description": "Description"},
+                            "description": "Description", "security_group_ids": "Groups[].GroupId"},
                 Filters=[{"Name": "status", "Values": ["available"]}]),
     steps=deleted_by("delete_network_interface", "NetworkInterfaceId"),
     gone_codes=frozenset({"InvalidNetworkInterfaceID.NotFound"}),
     seed=_seed, missing_id="eni-0123456789abcdef0",
+    holds=holding({"ec2.security_groups": "security_group_ids", "ec2.subnets": "subnet_id", "ec2.vpcs": "vpc_id"}),
 )
 catalog_network_interfaces, cleanup_network_interface, cleanup_network_interfaces = engine.functions(NETWORK_INTERFACES)

@@ -7,7 +7,7 @@ group first drops its own rules that name groups, and the other can go.
 import uuid
 
 from costcutter import aws, engine
-from costcutter.registry import ResourceType, Step, call, listed
+from costcutter.registry import ResourceType, Step, call, holding, listed
 
 _GONE_CODES = frozenset({"InvalidGroup.NotFound", "InvalidGroupId.NotFound"})
 _DIRECTIONS = (("IpPermissions", "revoke_security_group_ingress"),
@@ -62,5 +62,6 @@ SECURITY_GROUPS = ResourceType(
     # one, hold it for a while; both clear up as the rest of the sweep goes on.
     retry_codes=frozenset({"DependencyViolation"}),
     seed=_seed, missing_id="sg-0123456789abcdef0",
+    holds=holding({"ec2.vpcs": "vpc_id"}),
 )
 catalog_security_groups, cleanup_security_group, cleanup_security_groups = engine.functions(SECURITY_GROUPS)

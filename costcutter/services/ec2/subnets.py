@@ -1,7 +1,7 @@
 """Subnets other than the default VPC's: deleted once nothing is left in them (instances, interfaces, NAT gateways, endpoints)."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, holding, listed, with_associated
 from costcutter.services.ec2.vpcs import create_vpc
 
 
@@ -26,12 +26,17 @@ SUBNETS = ResourceType(
         "fsx.file_systems", "ecs.services", "ecs.tasks", "eks.node_groups",
     ),
     # A default subnet belongs to the default VPC, and stays with it.
-    list=listed("describe_subnets", "Subnets", "SubnetId", keep=lambda subnet: not subnet.get("DefaultForAz"),
-                properties={"vpc_id": "VpcId", "cidr": "CidrBlock", "availability_zone": "AvailabilityZone"}),
+    # With the route tables and network ACLs associated with it, which a kept subnet keeps.
+    list=with_associated(with_associated(
+        listed("describe_subnets", "Subnets", "SubnetId", keep=lambda subnet: not subnet.get("DefaultForAz"),
+               properties={"vpc_id": "VpcId", "cidr": "CidrBlock", "availability_zone": "AvailabilityZone"}),
+        "route_table_ids", "describe_route_tables", "RouteTables", "RouteTableId", "Associations[].SubnetId"),
+        "network_acl_ids", "describe_network_acls", "NetworkAcls", "NetworkAclId", "Associations[].SubnetId"),
     steps=deleted_by("delete_subnet", "SubnetId"),
     gone_codes=frozenset({"InvalidSubnetID.NotFound"}),
     # The network interfaces of what was just deleted in it take a moment to go.
     retry_codes=frozenset({"DependencyViolation"}),
     seed=_seed, missing_id="subnet-0123456789abcdef0",
+    holds=holding({"ec2.route_tables": "route_table_ids", "ec2.network_acls": "network_acl_ids", "ec2.vpcs": "vpc_id"}),
 )
 catalog_subnets, cleanup_subnet, cleanup_subnets = engine.functions(SUBNETS)

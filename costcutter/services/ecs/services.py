@@ -8,12 +8,20 @@ the old ones; DAEMON services have no desired count and go straight to the delet
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, Step, record
+from costcutter.registry import ResourceType, Step, holding, name_in_arn, record
 from costcutter.services.ecs.clusters import cluster_param, create_cluster, described_by_arn, members
 
 _SERVICES_AT_ONCE = 10  # DescribeServices takes up to 10
 _PROPERTIES = {"status": "status", "desired_count": "desiredCount", "running_count": "runningCount",
-               "launch_type": "launchType", "scheduling_strategy": "schedulingStrategy"}
+               "launch_type": "launchType", "scheduling_strategy": "schedulingStrategy",
+               "cluster_arn": "clusterArn", "task_definition_arn": "taskDefinition", "role_arn": "roleArn",
+               "subnet_ids": "networkConfiguration.awsvpcConfiguration.subnets",
+               "security_group_ids": "networkConfiguration.awsvpcConfiguration.securityGroups"}
+
+
+def _family(task_definition_arn: str) -> str:
+    """A task definition's family (the id of ecs.task_definitions) from the ARN of one revision."""
+    return name_in_arn(task_definition_arn).split(":")[0]
 
 
 def _list(target):
@@ -69,5 +77,8 @@ SERVICES = ResourceType(
     gone_codes=frozenset({"ServiceNotFoundException", "ServiceNotActiveException", "ClusterNotFoundException"}),
     seed=_seed,
     missing_id="arn:aws:ecs:eu-west-1:123456789012:service/cc-no-such-cluster/cc-no-such-service",
+    holds=holding({"ecs.clusters": "cluster_arn", "ecs.task_definitions": ("task_definition_arn", _family),
+                    "iam.roles": ("role_arn", name_in_arn), "ec2.security_groups": "security_group_ids",
+                    "ec2.subnets": "subnet_ids"}),
 )
 catalog_services, cleanup_service, cleanup_services = engine.functions(SERVICES)

@@ -5,12 +5,13 @@ for) file system by file system, only for those the listing says have any.
 """
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, pages, record
+from costcutter.registry import ResourceType, deleted_by, holding, pages, record
 from costcutter.services.efs.file_systems import GONE_STATES, create_file_system
 from costcutter.services.elbv2.load_balancers import default_subnets
 
 _PROPERTIES = {"subnet_id": "SubnetId", "vpc_id": "VpcId", "availability_zone": "AvailabilityZoneName",
-               "network_interface_id": "NetworkInterfaceId", "state": "LifeCycleState"}
+               "network_interface_id": "NetworkInterfaceId", "state": "LifeCycleState",
+               "file_system_id": "FileSystemId"}
 
 
 def _mount_targets(efs):
@@ -46,5 +47,7 @@ MOUNT_TARGETS = ResourceType(
     wait=_still_deleting,
     gone_codes=frozenset({"MountTargetNotFound"}),
     seed=_seed, missing_id="fsmt-0123456789abcdef0",
+    holds=holding({"efs.file_systems": "file_system_id", "ec2.network_interfaces": "network_interface_id",
+                    "ec2.subnets": "subnet_id", "ec2.vpcs": "vpc_id"}),
 )
 catalog_mount_targets, cleanup_mount_target, cleanup_mount_targets = engine.functions(MOUNT_TARGETS)

@@ -11,7 +11,7 @@ import uuid
 from botocore.exceptions import ClientError
 
 from costcutter import aws, engine
-from costcutter.registry import Charge, Protection, ResourceType, Step, call, pages, record
+from costcutter.registry import Charge, Protection, ResourceType, Step, call, holding, name_in_arn, pages, record
 from costcutter.services.elbv2.load_balancers import default_subnets
 
 SEED_ROLE = "arn:aws:iam::123456789012:role/costcutter-seed-eks"
@@ -80,7 +80,9 @@ def _list(target):
         if cluster and cluster["status"] != "DELETING":
             yield record(cluster, "name", name="name", created="createdAt", tags="tags", properties={
                 "status": "status", "version": "version", "platform_version": "platformVersion",
-                "deletion_protection": "deletionProtection"})
+                "deletion_protection": "deletionProtection", "role_arn": "roleArn",
+                "subnet_ids": "resourcesVpcConfig.subnetIds", "vpc_id": "resourcesVpcConfig.vpcId",
+                "security_group_ids": "resourcesVpcConfig.securityGroupIds"})
 
 
 def _disable_deletion_protection(target, cluster):
@@ -117,5 +119,7 @@ CLUSTERS = ResourceType(
     # A node group or Fargate profile still going, or the update that lifted the protection.
     retry_codes=frozenset({"ResourceInUseException"}),
     seed=_seed, missing_id="cc-no-such-cluster",
+    holds=holding({"iam.roles": ("role_arn", name_in_arn), "ec2.security_groups": "security_group_ids",
+                    "ec2.subnets": "subnet_ids", "ec2.vpcs": "vpc_id"}),
 )
 catalog_clusters, cleanup_cluster, cleanup_clusters = engine.functions(CLUSTERS)

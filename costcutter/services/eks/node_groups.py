@@ -6,12 +6,13 @@ size and status.
 """
 
 from costcutter import engine
-from costcutter.registry import ResourceType, pages, record
+from costcutter.registry import ResourceType, holding, name_in_arn, pages, record
 from costcutter.services.eks.clusters import (GONE_CODES, SEED_ROLE, cluster_names, deleted_member, described,
                                               member_id, seed_members, still_listed)
 
 _PROPERTIES = {"status": "status", "instance_types": "instanceTypes", "capacity_type": "capacityType",
-               "desired_size": "scalingConfig.desiredSize", "ami_type": "amiType"}
+               "desired_size": "scalingConfig.desiredSize", "ami_type": "amiType", "cluster": "clusterName",
+               "role_arn": "nodeRole", "subnet_ids": "subnets", "launch_template_id": "launchTemplate.id"}
 
 
 def _list(target):
@@ -42,5 +43,7 @@ NODE_GROUPS = ResourceType(
     # A node group being created or updated cannot be deleted until that is over.
     retry_codes=frozenset({"ResourceInUseException"}),
     seed=_seed, missing_id="cc-no-such-cluster/cc-no-such-node-group",
+    holds=holding({"eks.clusters": "cluster", "iam.roles": ("role_arn", name_in_arn), "ec2.subnets": "subnet_ids",
+                    "ec2.launch_templates": "launch_template_id"}),
 )
 catalog_node_groups, cleanup_node_group, cleanup_node_groups = engine.functions(NODE_GROUPS)

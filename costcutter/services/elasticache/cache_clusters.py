@@ -1,7 +1,7 @@
 """ElastiCache cache clusters of their own (a replication group's clusters go with it): deleted, then waited for."""
 
 from costcutter import engine
-from costcutter.registry import Charge, ResourceType, deleted_by, listed, per, seed_names, still_listed
+from costcutter.registry import Charge, ResourceType, deleted_by, holding, listed, per, seed_names, still_listed
 
 
 def _seed(session, region, count):
@@ -18,11 +18,13 @@ CACHE_CLUSTERS = ResourceType(
                 tags=None, keep=lambda cluster: not cluster.get("ReplicationGroupId")
                 and cluster["CacheClusterStatus"] != "deleting",
                 properties={"node_type": "CacheNodeType", "nodes": "NumCacheNodes", "engine": "Engine",
-                            "status": "CacheClusterStatus"}),
+                            "status": "CacheClusterStatus", "subnet_group": "CacheSubnetGroupName",
+                            "security_group_ids": "SecurityGroups[].SecurityGroupId"}),
     steps=deleted_by("delete_cache_cluster", "CacheClusterId"),
     wait=still_listed("describe_cache_clusters", "CacheClusters", "CacheClusterId"),
     gone_codes=frozenset({"CacheClusterNotFound"}),
     retry_codes=frozenset({"InvalidCacheClusterState"}),  # still being created, modified or snapshotted
     seed=_seed, missing_id="costcutter-no-such-cluster",
+    holds=holding({"elasticache.cache_subnet_groups": "subnet_group", "ec2.security_groups": "security_group_ids"}),
 )
 catalog_cache_clusters, cleanup_cache_cluster, cleanup_cache_clusters = engine.functions(CACHE_CLUSTERS)

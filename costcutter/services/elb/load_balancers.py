@@ -8,7 +8,7 @@ security groups' and subnets' retries of DependencyViolation absorb.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Charge, ResourceType, deleted_by, listed
+from costcutter.registry import Charge, ResourceType, deleted_by, holding, listed
 
 
 def _seed(session, region, count):
@@ -28,10 +28,12 @@ LOAD_BALANCERS = ResourceType(
     # DescribeLoadBalancers carries no tags (that is DescribeTags, a call per 20 names).
     list=listed("describe_load_balancers", "LoadBalancerDescriptions", "LoadBalancerName", name="LoadBalancerName",
                 created="CreatedTime", tags=None,
-                properties={"scheme": "Scheme", "vpc_id": "VPCId", "dns_name": "DNSName"}),
+                properties={"scheme": "Scheme", "vpc_id": "VPCId", "dns_name": "DNSName",
+                            "security_group_ids": "SecurityGroups", "subnet_ids": "Subnets"}),
     # AWS answers the deletion of a load balancer that does not exist with success.
     steps=deleted_by("delete_load_balancer", "LoadBalancerName"),
     gone_codes=frozenset({"LoadBalancerNotFound"}),
     seed=_seed, missing_id="cc-no-such-load-balancer",
+    holds=holding({"ec2.security_groups": "security_group_ids", "ec2.subnets": "subnet_ids", "ec2.vpcs": "vpc_id"}),
 )
 catalog_load_balancers, cleanup_load_balancer, cleanup_load_balancers = engine.functions(LOAD_BALANCERS)

@@ -9,7 +9,8 @@ subnets) start once it is gone.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Charge, Protection, ResourceType, Step, deleted_by, listed, pages
+from costcutter.registry import (Charge, Protection, ResourceType, Step, deleted_by, holding, listed, pages,
+                                 with_associated)
 
 def _still_there(target, ids):
     # DescribeLoadBalancers by ARN fails outright on one that is gone, so one listing of
@@ -47,10 +48,15 @@ LOAD_BALANCERS = ResourceType(
     cost=(Charge("elb.{type}"),),  # application, network or gateway: by the hour, besides capacity units
     doc=__doc__,
     # DescribeLoadBalancers carries no tags (that is DescribeTags, a call per 20 ARNs).
-    list=listed("describe_load_balancers", "LoadBalancers", "LoadBalancerArn", name="LoadBalancerName",
-                created="CreatedTime", tags=None,
-                properties={"type": "Type", "scheme": "Scheme", "state": "State.Code", "vpc_id": "VpcId",
-                            "dns_name": "DNSName"}),
+    # With the target groups it forwards to, which a kept load balancer keeps.
+    list=with_associated(
+        listed("describe_load_balancers", "LoadBalancers", "LoadBalancerArn", name="LoadBalancerName",
+               created="CreatedTime", tags=None,
+               properties={"type": "Type", "scheme": "Scheme", "state": "State.Code", "vpc_id": "VpcId",
+                           "dns_name": "DNSName", "security_group_ids": "SecurityGroups",
+                           "subnet_ids": "AvailabilityZones[].SubnetId",
+                           "elastic_ip_ids": "AvailabilityZones[].LoadBalancerAddresses[].AllocationId"}),
+        "target_group_arns", "describe_target_groups", "TargetGroups", "TargetGroupArn", "LoadBalancerArns"),
     # AWS answers the deletion of a load balancer that does not exist with success.
     steps=deleted_by("delete_load_balancer", "LoadBalancerArn"),
     # Deletion protection (the deletion_protection.enabled attribute) is not in the listing:
@@ -67,5 +73,7 @@ LOAD_BALANCERS = ResourceType(
     retry_codes=frozenset({"ResourceInUse"}),
     seed=_seed,
     missing_id="arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/cc-no-such-lb/0123456789abcdef",
+    holds=holding({"elbv2.target_groups": "target_group_arns", "ec2.elastic_ips": "elastic_ip_ids",
+                    "ec2.security_groups": "security_group_ids", "ec2.subnets": "subnet_ids", "ec2.vpcs": "vpc_id"}),
 )
 catalog_load_balancers, cleanup_load_balancer, cleanup_load_balancers = engine.functions(LOAD_BALANCERS)

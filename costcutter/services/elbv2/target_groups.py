@@ -8,7 +8,7 @@ failed still has listeners, so that refusal is final for this run and is not ret
 import uuid
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed
+from costcutter.registry import ResourceType, deleted_by, holding, listed
 
 
 def create_target_group(session, region: str) -> str:
@@ -36,5 +36,6 @@ TARGET_GROUPS = ResourceType(
     gone_codes=frozenset({"TargetGroupNotFound"}),
     seed=_seed,
     missing_id="arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/cc-no-such-tg/0123456789abcdef",
+    holds=holding({"ec2.vpcs": "vpc_id"}),
 )
 catalog_target_groups, cleanup_target_group, cleanup_target_groups = engine.functions(TARGET_GROUPS)

@@ -1,7 +1,7 @@
 """IAM instance profiles: their role removed, then deleted, once the instances that used them are gone."""
 
 from costcutter import engine
-from costcutter.registry import GLOBAL, ResourceType, call, listed
+from costcutter.registry import GLOBAL, ResourceType, call, holding, listed
 from costcutter.services.iam.entities import GONE, RETRY, RunningIdentity, is_the_accounts, removing, seed_name, sparing
 from costcutter.services.iam.roles import create_role
 
@@ -29,7 +29,8 @@ INSTANCE_PROFILES = ResourceType(
     ),
     list=sparing(RunningIdentity.instance_profiles, listed(
         "list_instance_profiles", "InstanceProfiles", "InstanceProfileName", keep=is_the_accounts,
-        name="InstanceProfileName", created="CreateDate", tags=None, properties={"path": "Path"})),
+        name="InstanceProfileName", created="CreateDate", tags=None,
+        properties={"path": "Path", "role_names": "Roles[].RoleName"})),
     steps=(
         # Read again rather than taken from the listing, so a repeat removes only what is left.
         removing("remove_roles", "get_instance_profile", "InstanceProfile.Roles", "remove_role_from_instance_profile",
@@ -38,5 +39,6 @@ INSTANCE_PROFILES = ResourceType(
     ),
     gone_codes=GONE, retry_codes=RETRY,
     seed=_seed, missing_id="costcutter-no-such-instance-profile",
+    holds=holding({"iam.roles": "role_names"}),
 )
 catalog_instance_profiles, cleanup_instance_profile, cleanup_instance_profiles = engine.functions(INSTANCE_PROFILES)

@@ -6,7 +6,7 @@ A final snapshot is taken first only when `rds_final_snapshot` is true.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Charge, Protection, ResourceType, Step, listed, still_listed
+from costcutter.registry import Charge, Protection, ResourceType, Step, holding, listed, still_listed
 from costcutter.services.rds.db_instances import final_snapshot_id, final_snapshot_params
 
 
@@ -50,7 +50,9 @@ DB_CLUSTERS = ResourceType(
                 tags="TagList", keep=lambda cluster: cluster["Status"] != "deleting",
                 properties={"engine": "Engine", "engine_mode": "EngineMode", "status": "Status",
                             "instance_class": "DBClusterInstanceClass", "storage_gib": "AllocatedStorage",
-                            "storage_type": "StorageType", "capacity": "Capacity"}),
+                            "storage_type": "StorageType", "capacity": "Capacity", "subnet_group": "DBSubnetGroup",
+                            "parameter_group": "DBClusterParameterGroup",
+                            "security_group_ids": "VpcSecurityGroups[].VpcSecurityGroupId"}),
     steps=(Step("delete", _delete),),
     protection=Protection("remove_deletion_protection", Step("remove_deletion_protection", _remove_deletion_protection),
                           is_on=lambda cluster: bool(cluster.raw.get("DeletionProtection"))),
@@ -61,5 +63,7 @@ DB_CLUSTERS = ResourceType(
     # Still being created or modified, or its instances are still being deleted.
     retry_codes=frozenset({"InvalidDBClusterStateFault"}),
     seed=_seed, missing_id="costcutter-no-such-cluster",
+    holds=holding({"rds.db_subnet_groups": "subnet_group", "rds.db_cluster_parameter_groups": "parameter_group",
+                    "ec2.security_groups": "security_group_ids"}),
 )
 catalog_db_clusters, cleanup_db_cluster, cleanup_db_clusters = engine.functions(DB_CLUSTERS)

@@ -8,7 +8,7 @@ Instances of a cluster go before the cluster.
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Charge, Protection, ResourceType, Step, listed, still_listed
+from costcutter.registry import Charge, Protection, ResourceType, Step, holding, listed, still_listed
 
 # Final snapshots (rds_final_snapshot) start with this, so no sweep deletes what one was told to keep.
 FINAL_SNAPSHOT_PREFIX = "costcutter-final-"
@@ -96,7 +96,10 @@ DB_INSTANCES = ResourceType(
                 keep=lambda instance: instance["DBInstanceStatus"] != "deleting",
                 properties={"instance_class": "DBInstanceClass", "engine": "Engine", "status": "DBInstanceStatus",
                             "storage_gib": "AllocatedStorage", "storage_type": "StorageType", "iops": "Iops",
-                            "multi_az": "MultiAZ"}),
+                            "multi_az": "MultiAZ", "cluster": "DBClusterIdentifier",
+                            "subnet_group": "DBSubnetGroup.DBSubnetGroupName",
+                            "parameter_groups": "DBParameterGroups[].DBParameterGroupName",
+                            "security_group_ids": "VpcSecurityGroups[].VpcSecurityGroupId"}),
     steps=(Step("delete", _delete),),
     protection=Protection("remove_deletion_protection", Step("remove_deletion_protection", _remove_deletion_protection),
                           is_on=lambda instance: bool(instance.raw.get("DeletionProtection"))),
@@ -106,5 +109,7 @@ DB_INSTANCES = ResourceType(
     gone_codes=frozenset({"DBInstanceNotFound"}),
     retry_codes=frozenset({"InvalidDBInstanceState"}),  # still being created, modified or backed up
     seed=_seed, missing_id="costcutter-no-such-instance",
+    holds=holding({"rds.db_clusters": "cluster", "rds.db_subnet_groups": "subnet_group",
+                    "rds.db_parameter_groups": "parameter_groups", "ec2.security_groups": "security_group_ids"}),
 )
 catalog_db_instances, cleanup_db_instance, cleanup_db_instances = engine.functions(DB_INSTANCES)

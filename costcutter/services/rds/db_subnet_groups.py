@@ -1,7 +1,7 @@
 """RDS DB subnet groups other than `default` (and the console's `default-vpc-*`), once nothing uses them: deleted."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, listed, seed_names
+from costcutter.registry import ResourceType, deleted_by, holding, listed, seed_names
 
 
 def is_default(name: str) -> bool:
@@ -28,10 +28,12 @@ DB_SUBNET_GROUPS = ResourceType(
     service="rds", name="db_subnet_groups", client="rds", depends_on=("db_instances", "db_clusters"), doc=__doc__,
     list=listed("describe_db_subnet_groups", "DBSubnetGroups", "DBSubnetGroupName", name="DBSubnetGroupName",
                 tags=None, keep=lambda group: not is_default(group["DBSubnetGroupName"]),
-                properties={"vpc_id": "VpcId", "status": "SubnetGroupStatus"}),
+                properties={"vpc_id": "VpcId", "status": "SubnetGroupStatus",
+                            "subnet_ids": "Subnets[].SubnetIdentifier"}),
     steps=deleted_by("delete_db_subnet_group", "DBSubnetGroupName"),
     gone_codes=frozenset({"DBSubnetGroupNotFoundFault"}),
     retry_codes=frozenset({"InvalidDBSubnetGroupStateFault"}),  # an instance being deleted still uses it
     seed=_seed, missing_id="costcutter-no-such-subnet-group",
+    holds=holding({"ec2.subnets": "subnet_ids", "ec2.vpcs": "vpc_id"}),
 )
 catalog_db_subnet_groups, cleanup_db_subnet_group, cleanup_db_subnet_groups = engine.functions(DB_SUBNET_GROUPS)
