@@ -1,4 +1,4 @@
-"""The command line: run, report, runs, services, demo."""
+"""The command line: run, destroy, report, runs, services, demo."""
 
 import contextlib
 import csv
@@ -15,11 +15,12 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox
+from costcutter import (__version__, aws, config, confirmation, events, guards, lifecycle, logs, orchestrator, registry,
+                        sandbox)
 from costcutter.config import ConfigError, Settings
 from costcutter.registry import GLOBAL_REGION
 from costcutter.store import EventStore, StoreError
-from costcutter.tables import format_table
+from costcutter.tables import format_table, plural
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, StoreError, aws.AwsSetupError, lifecycle.RunRefused) as error:
+        except (ConfigError, StoreError, aws.AwsSetupError, lifecycle.RunRefused, guards.AccountRefused) as error:
             raise UsageProblem(str(error)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
@@ -109,22 +110,43 @@ def cli():
         root.addHandler(logging.NullHandler())
 
 
-# run
+# run, destroy
+
+def sweep_options(command):
+    """The options of `run` that `destroy` shares."""
+    for option in reversed([
+        click.option("--region", "regions", multiple=True, metavar="REGION",
+                     help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region."),
+        click.option("--service", "services", multiple=True, metavar="SERVICE",
+                     help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`."),
+        click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
+                     help="Service or type not to sweep (repeatable)."),
+        click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt (the account guards "
+                                                  "still apply)."),
+    ]):
+        command = option(command)
+    return store_options(command)
+
 
 @cli.command()
-@store_options
-@click.option("--region", "regions", multiple=True, metavar="REGION",
-              help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region.")
-@click.option("--service", "services", multiple=True, metavar="SERVICE",
-              help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`.")
-@click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
-              help="Service or type not to sweep (repeatable).")
+@sweep_options
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
-@click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
 @friendly_errors
 def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
+    _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id)
+
+
+@cli.command()
+@sweep_options
+@friendly_errors
+def destroy(config_file, db, regions, services, excluded, yes):
+    """Delete in the chosen regions and services: `run --no-dry-run`, with its confirmation."""
+    _run(config_file, db, regions, services, excluded, dry_run=False, yes=yes, resume_id=None)
+
+
+def _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
     selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
                  "dry_run": dry_run}
     resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
@@ -133,7 +155,7 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
                            "drop --region, --service, --exclude-service and --dry-run/--no-dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
-    confirm = functools.partial(_confirm, yes=yes)
+    confirm = functools.partial(confirmation.confirm_run, yes=yes)
     with EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
         if not resuming:
             with lifecycle.started(store, settings, confirm) as started:
@@ -156,30 +178,12 @@ def _listed(values: tuple[str, ...]) -> str | None:
     return "" if any(not value.strip() for value in values) else ",".join(values)
 
 
-def _confirm(account: str, regions: list[str], yes: bool) -> None:
-    if yes:
-        return
-    if not _at_a_terminal():
-        raise UsageProblem("refusing to delete without confirmation: there is no terminal to ask at; "
-                           "pass --yes to confirm, or --dry-run to only list")
-    shown = ", ".join(regions[:5]) + (f" and {len(regions) - 5} more" if len(regions) > 5 else "")
-    click.echo(f"This DELETES resources in AWS account {account}, in {shown}.")
-    typed = click.prompt("Type the account id to go on", default="", show_default=False)
-    if typed.strip() != account:
-        click.echo("The account id does not match; nothing was deleted.", err=True)
-        raise SystemExit(EXIT_FAILED)
-
-
-def _at_a_terminal() -> bool:
-    return sys.stdin.isatty()
-
-
 def _sweep(store: EventStore, run: lifecycle.Run) -> int:
     """Sweep a claimed run with a progress bar, print what it did; returns the exit code."""
     settings = run.settings
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
-    click.echo(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
-               f"{len(settings.regions)} regions of account {run.account}.")
+    click.echo(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
+               f"{plural(len(settings.regions), 'region')} of account {run.account}.")
     progress = _Progress(store, run.id, total=len(orchestrator.plan(settings)), dry_run=settings.dry_run)
     try:
         outcome = lifecycle.sweep(store, run, on_progress=progress.update, on_stopping=_say_stopping)
@@ -199,8 +203,8 @@ def _sweep(store: EventStore, run: lifecycle.Run) -> int:
     if settings.dry_run:
         click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
     if not outcome.complete:
-        click.echo(f"{outcome.failed} resources failed, {outcome.unfinished_units} of {outcome.total_units} "
-                   "units did not finish.", err=True)
+        click.echo(f"{plural(outcome.failed, 'resource')} failed, {outcome.unfinished_units} of "
+                   f"{plural(outcome.total_units, 'unit')} did not finish.", err=True)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -412,7 +416,7 @@ def demo(db):
     click.echo(f"\nTry: costcutter report --db {db_path}   or   costcutter report --db {db_path} --csv -")
 
 
-def _confirmed(account: str, regions: list[str]) -> None:
+def _confirmed(account: guards.Account, settings: Settings) -> None:
     """The demo's sandbox has nothing to lose: no confirmation."""
 
 
