@@ -1,5 +1,6 @@
 """The command line: run, destroy, report, runs, services, demo."""
 
+import collections
 import contextlib
 import csv
 import dataclasses
@@ -10,8 +11,10 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
+import boto3
 import click
 from tqdm import tqdm
 
@@ -178,7 +181,7 @@ def _listed(values: tuple[str, ...]) -> str | None:
     return "" if any(not value.strip() for value in values) else ",".join(values)
 
 
-def _sweep(store: EventStore, run: lifecycle.Run) -> int:
+def _sweep(store: EventStore, run: lifecycle.Run, show_summary: bool = True) -> int:
     """Sweep a claimed run with a progress bar, print what it did; returns the exit code."""
     settings = run.settings
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
@@ -194,7 +197,8 @@ def _sweep(store: EventStore, run: lifecycle.Run) -> int:
     progress.update()
     progress.close()
     click.echo()
-    _print_summary(store, run.id)
+    if show_summary:
+        _print_summary(store, run.id)
     if outcome.interrupted:
         click.echo(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
         return EXIT_INTERRUPTED
@@ -381,39 +385,107 @@ def _setup_logging(settings: Settings) -> None:
 
 # demo
 
+# Why the real run of the demo deletes fewer resources of these types than its dry run
+# listed: something deleted before them took them along (or, for EMR, a quirk of moto's server).
+DEMO_GONE_ALONG = {
+    "ec2.instances": "an Auto Scaling group or a spot fleet terminates its own instances",
+    "ec2.network_interfaces": "an instance's network interface goes with it",
+    "ec2.volumes": "root volumes go with their instances",
+    "ec2.snapshots": "an AMI's snapshot goes with it when AWS deletes both",
+    "emr.clusters": "the sandbox lists every region's EMR clusters in each region; the first region deletes them",
+}
+
+
 @cli.command()
-@click.option("--db", type=click.Path(dir_okay=False), help="Event log for the demo (default: a new temporary one).")
+@click.option("--db", type=click.Path(dir_okay=False), help="Keep the demo's event log here (default: a temporary "
+                                                            "one, removed at the end).")
 @friendly_errors
 def demo(db):
     """Sweep a local sandbox: a moto server on 127.0.0.1, seeded with resources; never real AWS."""
-    workdir = Path(tempfile.mkdtemp(prefix="costcutter-demo-"))
-    db_path = Path(db) if db else workdir / "costcutter.db"
+    with tempfile.TemporaryDirectory(prefix="costcutter-demo-") as workdir:
+        _demo(Path(workdir), Path(db) if db else None)
+    if db:
+        click.echo(f"\nTry: costcutter report --db {db}   or   costcutter report --db {db} --csv -")
+    else:
+        click.echo("\nThe demo's event log was in a temporary folder, now removed; `costcutter demo --db PATH` "
+                   "keeps it, to explore with `costcutter report --db PATH`.")
+
+
+def _demo(workdir: Path, kept_db: Path | None) -> None:
+    db_path = kept_db or workdir / "costcutter.db"
     with sandbox.running_server() as endpoint:
         click.echo(f"Started a local AWS sandbox (moto) at {endpoint}; dummy credentials, no real AWS.")
-        for region in DEMO_REGIONS:
-            made = sandbox.seed(region)
-            stack = sandbox.seed_stack(region)
-            click.echo(f"Seeded {region}: one of each of {len(made)} resource types, and a web stack "
-                       f"({', '.join(stack)})")
-        sandbox.seed(GLOBAL_REGION)
+        _seed_demo()
         base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
                                   "log_dir": str(workdir), "wait_timeout": 30})
         _setup_logging(base)
+        run_ids = []
         for dry_run in (True, False):
             step = "1. A dry run lists what would be deleted" if dry_run else "2. A real run deletes it"
             click.echo(f"\n== {step}: costcutter run --region {' --region '.join(DEMO_REGIONS)}"
                        f"{'' if dry_run else ' --no-dry-run --yes'}")
             with EventStore(db_path) as store, \
                     lifecycle.started(store, dataclasses.replace(base, dry_run=dry_run), _confirmed) as started:
-                code = _sweep(store, started)
+                code = _sweep(store, started, show_summary=False)
+                run_ids.append(started.id)
             if code != EXIT_OK:
                 raise SystemExit(code)
-        left = {region: sum(map(len, sandbox.inventory(region).values()))
-                for region in (*DEMO_REGIONS, GLOBAL_REGION)}
-        click.echo(f"\n== 3. What is left in the sandbox: {left}")
+        with EventStore(db_path, read_only=True) as store:
+            _explain_demo_counts(store, *run_ids)
+        click.echo("\n== 3. What is left in the sandbox")
+        session = boto3.Session()
+        left = [{"region": region, "resources": sum(map(len, sandbox.inventory(region, session=session).values()))}
+                for region in (*DEMO_REGIONS, GLOBAL_REGION)]
+        click.echo(format_table(left, ["region", "resources"], {"resources": "resources left"}))
         click.echo(f"\n== 4. The event log is the record: costcutter runs --db {db_path}")
         runs.callback(config_file=None, db=str(db_path))
-    click.echo(f"\nTry: costcutter report --db {db_path}   or   costcutter report --db {db_path} --csv -")
+
+
+def _seed_demo() -> None:
+    warnings.filterwarnings("ignore", module="moto")  # what moto cannot parse of a seeded template is moto's business
+    for region in DEMO_REGIONS:
+        made = sandbox.seed(region)
+        stack = sandbox.seed_stack(region)
+        click.echo(f"Seeded {region}: one resource of each of {plural(len(made), 'type')}, and a web stack of "
+                   f"{plural(len(stack), 'part')} ({', '.join(stack)}).")
+    made = sandbox.seed(GLOBAL_REGION)
+    click.echo(f"Seeded the account: one resource of each of {plural(len(made), 'global type')} (IAM, Route 53, "
+               "CloudFront, ...).")
+    click.echo("Seeding one resource often makes others, which a sweep finds too: an instance comes with its root "
+               "volume and network interface, an AMI with its snapshot, an Auto Scaling group or a spot fleet "
+               "launches instances of its own. So the dry run lists more resources than were seeded by name.")
+
+
+def _explain_demo_counts(store: EventStore, dry_run_id: str, real_run_id: str) -> None:
+    """Per service, what the dry run listed and the real run deleted, and why the two differ."""
+    listed = _counts_by_type(store, dry_run_id, events.WOULD_DELETE)
+    deleted = _counts_by_type(store, real_run_id, events.DELETED)
+    by_service = {}
+    for key in sorted(listed.keys() | deleted.keys()):
+        row = by_service.setdefault(key.split(".")[0], {"service": key.split(".")[0], "listed": 0, "deleted": 0})
+        row["listed"] += listed.get(key, 0)
+        row["deleted"] += deleted.get(key, 0)
+    click.echo(f"\nThe dry run listed {plural(sum(listed.values()), 'resource')}; the real run deleted "
+               f"{sum(deleted.values())}:")
+    click.echo(format_table(list(by_service.values()), ["service", "listed", "deleted"],
+                            {"listed": "listed by the dry run", "deleted": "deleted by the real run"}))
+    fewer = [{"type": key, "listed": count, "deleted": deleted.get(key, 0),
+              "why": DEMO_GONE_ALONG.get(key, "gone before the real run came to it")}
+             for key, count in sorted(listed.items()) if deleted.get(key, 0) < count]
+    if fewer:
+        missing = sum(row["listed"] - row["deleted"] for row in fewer)
+        them = "it" if missing == 1 else "them"
+        click.echo(f"\n{plural(missing, 'resource')} the dry run listed went with something deleted before {them}, "
+                   f"so the real run found {them} gone:")
+        click.echo(format_table(fewer, ["type", "listed", "deleted", "why"]))
+
+
+def _counts_by_type(store: EventStore, run_id: str, outcome: str) -> dict[str, int]:
+    counts = collections.Counter()
+    for row in store.summary(run_id):
+        if row["outcome"] == outcome:
+            counts[f"{row['service']}.{row['resource_type']}"] += row["count"]
+    return dict(counts)
 
 
 def _confirmed(account: guards.Account, settings: Settings) -> None:
