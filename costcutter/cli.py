@@ -1,7 +1,8 @@
-"""The command line: run, report, runs, services, demo."""
+"""The command line: run, destroy, report, runs, services, demo."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import dataclasses
@@ -12,6 +13,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,16 +21,17 @@ import click
 
 from costcutter import __version__, events, logs
 from costcutter.lazy import lazy_import
-from costcutter.tables import format_table
+from costcutter.tables import format_table, plural
 
 if TYPE_CHECKING:
     from costcutter.config import Settings
     from costcutter.store import EventStore
 
 # Loaded when a command first uses them, so `costcutter --help` starts at once.
-aws, config, costs, lifecycle, orchestrator, outcomes, registry, sandbox, _store = map(lazy_import, (
-    "costcutter.aws", "costcutter.config", "costcutter.costs", "costcutter.lifecycle", "costcutter.orchestrator",
-    "costcutter.outcomes", "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
+aws, boto3, config, confirmation, costs, guards, lifecycle, orchestrator, outcomes, registry, sandbox, _store = map(
+    lazy_import, ("costcutter.aws", "boto3", "costcutter.config", "costcutter.confirmation", "costcutter.costs",
+                  "costcutter.guards", "costcutter.lifecycle", "costcutter.orchestrator", "costcutter.outcomes",
+                  "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,8 @@ def friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (config.ConfigError, _store.StoreError, aws.AwsSetupError, lifecycle.RunRefused) as error:
+        except (config.ConfigError, _store.StoreError, aws.AwsSetupError, lifecycle.RunRefused,
+                guards.AccountRefused) as error:
             raise UsageProblem(str(error)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
@@ -118,24 +122,45 @@ def cli():
         root.addHandler(logging.NullHandler())
 
 
-# run
+# run, destroy
+
+def sweep_options(command):
+    """The options of `run` that `destroy` shares."""
+    for option in reversed([
+        click.option("--region", "regions", multiple=True, metavar="REGION",
+                     help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region."),
+        click.option("--service", "services", multiple=True, metavar="SERVICE",
+                     help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`."),
+        click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
+                     help="Service or type not to sweep (repeatable)."),
+        click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt (the account guards "
+                                                  "still apply)."),
+        click.option("--list", "listed", is_flag=True, help="End with every resource: id, name and outcome (what a "
+                                                             "dry run would delete)."),
+    ]):
+        command = option(command)
+    return store_options(command)
+
 
 @cli.command()
-@store_options
-@click.option("--region", "regions", multiple=True, metavar="REGION",
-              help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region.")
-@click.option("--service", "services", multiple=True, metavar="SERVICE",
-              help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`.")
-@click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
-              help="Service or type not to sweep (repeatable).")
+@sweep_options
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
-@click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
-@click.option("--list", "listed", is_flag=True, help="End with every resource: id, name and outcome (what a dry run "
-                                                     "would delete).")
 @friendly_errors
 def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, listed):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
+    _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, listed)
+
+
+@cli.command()
+@sweep_options
+@friendly_errors
+def destroy(config_file, db, regions, services, excluded, yes, listed):
+    """Delete in the chosen regions and services: `run --no-dry-run`, with its confirmation."""
+    _run(config_file, db, regions, services, excluded, dry_run=False, yes=yes, resume_id=None, listed=listed)
+
+
+def _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, listed):
     selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
                  "dry_run": dry_run}
     resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
@@ -144,7 +169,7 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, l
                            "drop --region, --service, --exclude-service and --dry-run/--no-dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
-    confirm = functools.partial(_confirm, yes=yes)
+    confirm = functools.partial(confirmation.confirm_run, yes=yes)
     with _store.EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
         if not resuming:
             with lifecycle.started(store, settings, confirm) as started:
@@ -167,31 +192,13 @@ def _listed(values: tuple[str, ...]) -> str | None:
     return "" if any(not value.strip() for value in values) else ",".join(values)
 
 
-def _confirm(account: str, regions: list[str], yes: bool) -> None:
-    if yes:
-        return
-    if not _at_a_terminal():
-        raise UsageProblem("refusing to delete without confirmation: there is no terminal to ask at; "
-                           "pass --yes to confirm, or --dry-run to only list")
-    shown = ", ".join(regions[:5]) + (f" and {len(regions) - 5} more" if len(regions) > 5 else "")
-    click.echo(f"This DELETES resources in AWS account {account}, in {shown}.")
-    typed = click.prompt("Type the account id to go on", default="", show_default=False)
-    if typed.strip() != account:
-        click.echo("The account id does not match; nothing was deleted.", err=True)
-        raise SystemExit(EXIT_FAILED)
-
-
-def _at_a_terminal() -> bool:
-    return sys.stdin.isatty()
-
-
-def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False) -> int:
+def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_summary: bool = True) -> int:
     """Sweep a claimed run with a progress bar, print what it did (every failed and kept
     resource, and with `listed` every resource); returns the exit code."""
     settings = run.settings
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
-    click.echo(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
-               f"{len(settings.regions)} regions of account {run.account}.")
+    click.echo(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
+               f"{plural(len(settings.regions), 'region')} of account {run.account}.")
     progress = _Progress(store, run.id, total=len(orchestrator.plan(settings)), dry_run=settings.dry_run)
     try:
         outcome = lifecycle.sweep(store, run, on_progress=progress.update, on_stopping=_say_stopping)
@@ -202,9 +209,10 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False) -> int:
     progress.update()
     progress.close()
     click.echo()
-    _print_summary(store, run.id, listed=listed)
-    click.echo()
-    click.echo(_estimate(store, run.id, settings.dry_run))
+    if show_summary:
+        _print_summary(store, run.id, listed=listed)
+        click.echo()
+        click.echo(_estimate(store, run.id, settings.dry_run))
     if outcome.interrupted:
         click.echo(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
         return EXIT_INTERRUPTED
@@ -213,8 +221,8 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False) -> int:
     if settings.dry_run:
         click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
     if not outcome.complete:
-        click.echo(f"{outcome.failed} resources failed, {outcome.unfinished_units} of {outcome.total_units} "
-                   "units did not finish.", err=True)
+        click.echo(f"{plural(outcome.failed, 'resource')} failed, {outcome.unfinished_units} of "
+                   f"{plural(outcome.total_units, 'unit')} did not finish.", err=True)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -514,42 +522,110 @@ def _setup_logging(settings: Settings) -> None:
 
 # demo
 
+# Why the real run of the demo deletes fewer resources of these types than its dry run
+# listed: something deleted before them took them along (or, for EMR, a quirk of moto's server).
+DEMO_GONE_ALONG = {
+    "ec2.instances": "an Auto Scaling group or a spot fleet terminates its own instances",
+    "ec2.network_interfaces": "an instance's network interface goes with it",
+    "ec2.volumes": "root volumes go with their instances",
+    "ec2.snapshots": "an AMI's snapshot goes with it when AWS deletes both",
+    "emr.clusters": "the sandbox lists every region's EMR clusters in each region; the first region deletes them",
+}
+
+
 @cli.command()
-@click.option("--db", type=click.Path(dir_okay=False), help="Event log for the demo (default: a new temporary one).")
+@click.option("--db", type=click.Path(dir_okay=False), help="Keep the demo's event log here (default: a temporary "
+                                                            "one, removed at the end).")
 @friendly_errors
 def demo(db):
     """Sweep a local sandbox: a moto server on 127.0.0.1, seeded with resources; never real AWS."""
-    workdir = Path(tempfile.mkdtemp(prefix="costcutter-demo-"))
-    db_path = Path(db) if db else workdir / "costcutter.db"
+    with tempfile.TemporaryDirectory(prefix="costcutter-demo-") as workdir:
+        _demo(Path(workdir), Path(db) if db else None)
+    if db:
+        click.echo(f"\nTry: costcutter report --db {db}   or   costcutter report --db {db} --csv -")
+    else:
+        click.echo("\nThe demo's event log was in a temporary folder, now removed; `costcutter demo --db PATH` "
+                   "keeps it, to explore with `costcutter report --db PATH`.")
+
+
+def _demo(workdir: Path, kept_db: Path | None) -> None:
+    db_path = kept_db or workdir / "costcutter.db"
     with sandbox.running_server() as endpoint:
         click.echo(f"Started a local AWS sandbox (moto) at {endpoint}; dummy credentials, no real AWS.")
-        for region in DEMO_REGIONS:
-            made = sandbox.seed(region)
-            stack = sandbox.seed_stack(region)
-            click.echo(f"Seeded {region}: one of each of {len(made)} resource types, and a web stack "
-                       f"({', '.join(stack)})")
-        sandbox.seed(registry.GLOBAL_REGION)
+        _seed_demo()
         base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
                                   "log_dir": str(workdir), "wait_timeout": 30})
         _setup_logging(base)
+        run_ids = []
         for dry_run in (True, False):
             step = "1. A dry run lists what would be deleted" if dry_run else "2. A real run deletes it"
             click.echo(f"\n== {step}: costcutter run --region {' --region '.join(DEMO_REGIONS)}"
                        f"{'' if dry_run else ' --no-dry-run --yes'}")
             with _store.EventStore(db_path) as store, \
                     lifecycle.started(store, dataclasses.replace(base, dry_run=dry_run), _confirmed) as started:
-                code = _sweep(store, started)
+                code = _sweep(store, started, show_summary=False)
+                run_ids.append(started.id)
             if code != EXIT_OK:
                 raise SystemExit(code)
-        left = {region: sum(map(len, sandbox.inventory(region).values()))
-                for region in (*DEMO_REGIONS, registry.GLOBAL_REGION)}
-        click.echo(f"\n== 3. What is left in the sandbox: {left}")
+        with _store.EventStore(db_path, read_only=True) as store:
+            _explain_demo_counts(store, *run_ids)
+        click.echo("\n== 3. What is left in the sandbox")
+        session = boto3.Session()
+        left = [{"region": region, "resources": sum(map(len, sandbox.inventory(region, session=session).values()))}
+                for region in (*DEMO_REGIONS, registry.GLOBAL_REGION)]
+        click.echo(format_table(left, ["region", "resources"], {"resources": "resources left"}))
         click.echo(f"\n== 4. The event log is the record: costcutter runs --db {db_path}")
         runs.callback(config_file=None, db=str(db_path))
-    click.echo(f"\nTry: costcutter report --db {db_path}   or   costcutter report --db {db_path} --csv -")
 
 
-def _confirmed(account: str, regions: list[str]) -> None:
+def _seed_demo() -> None:
+    warnings.filterwarnings("ignore", module="moto")  # what moto cannot parse of a seeded template is moto's business
+    for region in DEMO_REGIONS:
+        made = sandbox.seed(region)
+        stack = sandbox.seed_stack(region)
+        click.echo(f"Seeded {region}: one resource of each of {plural(len(made), 'type')}, and a web stack of "
+                   f"{plural(len(stack), 'part')} ({', '.join(stack)}).")
+    made = sandbox.seed(registry.GLOBAL_REGION)
+    click.echo(f"Seeded the account: one resource of each of {plural(len(made), 'global type')} (IAM, Route 53, "
+               "CloudFront, ...).")
+    click.echo("Seeding one resource often makes others, which a sweep finds too: an instance comes with its root "
+               "volume and network interface, an AMI with its snapshot, an Auto Scaling group or a spot fleet "
+               "launches instances of its own. So the dry run lists more resources than were seeded by name.")
+
+
+def _explain_demo_counts(store: EventStore, dry_run_id: str, real_run_id: str) -> None:
+    """Per service, what the dry run listed and the real run deleted, and why the two differ."""
+    listed = _counts_by_type(store, dry_run_id, events.WOULD_DELETE)
+    deleted = _counts_by_type(store, real_run_id, events.DELETED)
+    by_service = {}
+    for key in sorted(listed.keys() | deleted.keys()):
+        row = by_service.setdefault(key.split(".")[0], {"service": key.split(".")[0], "listed": 0, "deleted": 0})
+        row["listed"] += listed.get(key, 0)
+        row["deleted"] += deleted.get(key, 0)
+    click.echo(f"\nThe dry run listed {plural(sum(listed.values()), 'resource')}; the real run deleted "
+               f"{sum(deleted.values())}:")
+    click.echo(format_table(list(by_service.values()), ["service", "listed", "deleted"],
+                            {"listed": "listed by the dry run", "deleted": "deleted by the real run"}))
+    fewer = [{"type": key, "listed": count, "deleted": deleted.get(key, 0),
+              "why": DEMO_GONE_ALONG.get(key, "gone before the real run came to it")}
+             for key, count in sorted(listed.items()) if deleted.get(key, 0) < count]
+    if fewer:
+        missing = sum(row["listed"] - row["deleted"] for row in fewer)
+        them = "it" if missing == 1 else "them"
+        click.echo(f"\n{plural(missing, 'resource')} the dry run listed went with something deleted before {them}, "
+                   f"so the real run found {them} gone:")
+        click.echo(format_table(fewer, ["type", "listed", "deleted", "why"]))
+
+
+def _counts_by_type(store: EventStore, run_id: str, outcome: str) -> dict[str, int]:
+    counts = collections.Counter()
+    for row in store.summary(run_id):
+        if row["outcome"] == outcome:
+            counts[f"{row['service']}.{row['resource_type']}"] += row["count"]
+    return dict(counts)
+
+
+def _confirmed(account: guards.Account, settings: Settings) -> None:
     """The demo's sandbox has nothing to lose: no confirmation."""
 
 

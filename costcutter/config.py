@@ -7,6 +7,7 @@ it came from, the bad value and what is allowed, in one line.
 import dataclasses
 import functools
 import os
+import re
 from pathlib import Path
 
 import cerberus
@@ -20,6 +21,7 @@ TYPE_SETTINGS = ("remove_deletion_protection", "rds_final_snapshot", "secrets_re
                  "kms_pending_window_days")
 DEFAULTS_SOURCE = "built-in defaults"
 RENAMED = {"threads_per_subresource": "threads_per_resource_type"}  # old name -> new; the old still works
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 SELECTION_HINT = "names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"
 
 
@@ -45,6 +47,7 @@ class Settings:
     database: str | None
     log_dir: str | None
     log_level: str
+    accounts: dict  # allow, deny, blocked_alias_terms: see costcutter/guards.py
     # Where each key's value came from, for errors found after validation; not part of a run's configuration.
     sources: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
@@ -105,6 +108,33 @@ class _Validator(cerberus.Validator):
     def _check_with_service_names(self, field, value):
         self._check_all_or_list(field, value, _selectable(), "a service or type CostCutter can clean", SELECTION_HINT,
                                 allow_all=False)
+
+    def _normalize_coerce_account_ids(self, value):
+        """YAML reads an unquoted account id as a number: one of 12 digits is the id it was
+        written as; any other number lost a leading 0 (or was read as octal), and is left for
+        the check to refuse."""
+        if isinstance(value, list):
+            return [str(item) if isinstance(item, int) and not isinstance(item, bool) and len(str(item)) == 12
+                    else item for item in value]
+        return value
+
+    def _check_with_account_ids(self, field, value):
+        if value == [] and field == "allow":
+            self._error(field, "is empty, which would refuse every account; list the accounts to allow, or "
+                               "leave it null for any account")
+            return
+        for item in value or []:
+            if not (isinstance(item, str) and ACCOUNT_ID.fullmatch(item)):
+                self._error(field, f"'{item}' is not an AWS account id (12 digits); quote each id, as in "
+                                   "['012345678901'] (YAML reads a number starting with 0 as another number)")
+                return
+
+    def _check_with_alias_terms(self, field, value):
+        for item in value:
+            if not (isinstance(item, str) and item.strip()):
+                self._error(field, f"'{item}' is not a term to look for in account aliases; use words like prod, "
+                                   "or [] to turn the check off")
+                return
 
     def _check_with_recovery_window(self, field, value):
         if value != 0 and not 7 <= value <= 30:
@@ -183,20 +213,27 @@ def validate(values: dict, source: dict | None = None) -> Settings:
 
 
 def _first_error(validator, values: dict, source: dict) -> str:
-    key, messages = sorted(validator.errors.items())[0]
+    top, messages = sorted(validator.errors.items())[0]
+    path, schema, value, present = [top], _schema(), values.get(top), top in values
     message = messages[0]
-    while isinstance(message, dict):  # errors inside a list item come nested by index
-        message = next(iter(message.values()))[0]
-    where = source.get(key, "configuration")
+    while isinstance(message, dict):  # errors inside a mapping come nested by key, inside a list by index
+        inner, messages = sorted(message.items(), key=str)[0]
+        if isinstance(inner, str):  # a key of a mapping such as `accounts`
+            schema = schema[path[-1]].get("schema", {})
+            present = isinstance(value, dict) and inner in value
+            value = value.get(inner) if present else None
+            path.append(inner)
+        message = messages[0]
+    key, where = ".".join(path), source.get(top, "configuration")
     if message == "unknown field":
-        allowed = ", ".join(_schema())
+        allowed = ", ".join(schema if len(path) == 1 else (f"{'.'.join(path[:-1])}.{k}" for k in schema))
         return f"unknown config key {key!r} (from {where}); allowed keys: {allowed}"
     if message == "required field":
         message = "is missing"
     elif message.startswith("unallowed value"):  # cerberus names the value, not what is allowed
-        message = f"must be one of {', '.join(_schema()[key]['allowed'])}"
-    if key in values and repr(values[key]) not in message and not message.startswith(("'", "is empty")):
-        message = f"{message}, got {values[key]!r}"
+        message = f"must be one of {', '.join(schema[path[-1]]['allowed'])}"
+    if present and repr(value) not in message and not message.startswith(("'", "is empty")):
+        message = f"{message}, got {value!r}"
     return _key_problem(key, where, message)
 
 
@@ -270,8 +307,21 @@ def _parse_env_value(variable: str, raw: str, rule: dict):
             return int(text)
         except ValueError:
             raise ConfigError(f"{variable}={raw!r} is not a whole number; write it in digits") from None
+    if "dict" in types:
+        return _parse_env_mapping(variable, raw)
     if "list" in types:
         return text  # a comma-separated list, split (and checked for blanks) by the schema's coerce rule
     if rule.get("nullable") and text == "":
         return None
     return text
+
+
+def _parse_env_mapping(variable: str, raw: str) -> dict:
+    """A mapping key in a variable is written as YAML: COSTCUTTER_ACCOUNTS='{deny: [123456789012]}'."""
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{variable}={raw!r} is not a YAML mapping; write it like '{{deny: [123456789012]}}'")
+    return value

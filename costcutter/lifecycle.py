@@ -10,11 +10,12 @@ import dataclasses
 import signal
 from collections.abc import Callable, Iterator
 
-from costcutter import aws, config, events, orchestrator
+from costcutter import aws, config, events, guards, orchestrator
 from costcutter.config import Settings
 from costcutter.store import EventStore
 
-Confirm = Callable[[str, list[str]], None]  # (account, regions): raises to refuse
+# (the account the guards let through, the run's resolved settings): raises or exits to refuse.
+Confirm = Callable[[guards.Account, Settings], None]
 
 
 class RunRefused(Exception):
@@ -46,19 +47,19 @@ class Outcome:
 
 @contextlib.contextmanager
 def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator[Run]:
-    """A new run of these settings: the account checked, `all` regions resolved, the
-    deletion confirmed, the run recorded and claimed."""
+    """A new run of these settings: the account checked against the guards, `all` regions
+    resolved, the deletion confirmed, the run recorded and claimed."""
     session = aws.make_session(settings.aws_profile)
-    account = aws.account_id(session)
+    account = guards.checked_account(session, aws.account_id(session), settings)
     regions = aws.enabled_regions(session) if settings.regions == "all" else list(settings.regions)
-    if not settings.dry_run:
-        confirm(account, regions)
     # Recorded by type, so a resume sweeps exactly these, whatever types later versions add.
     resolved = dataclasses.replace(settings, regions=regions, services=[t.key for t in settings.chosen_types()],
                                    excluded_services=[])
-    run_id = store.create_run(resolved.to_dict(), account, settings.dry_run)
+    if not settings.dry_run:
+        confirm(account, resolved)
+    run_id = store.create_run(resolved.to_dict(), account.id, settings.dry_run)
     with store.claim(run_id):
-        yield Run(run_id, resolved, account)
+        yield Run(run_id, resolved, account.id)
 
 
 @contextlib.contextmanager
@@ -72,12 +73,15 @@ def resumed(store: EventStore, run_id: str, settings: Settings, confirm: Confirm
         yield None
         return
     with store.claim(run_id):  # before any AWS call: a second resume of the run stops here
-        account = aws.account_id(aws.make_session(own.aws_profile))
+        session = aws.make_session(own.aws_profile)
+        account = aws.account_id(session)
         if recorded["account_id"] and account != recorded["account_id"]:
             raise RunRefused(f"run {run_id} swept account {recorded['account_id']}, but these credentials are for "
                              f"account {account}; use the credentials of {recorded['account_id']}")
+        # The guards in force now, and those the run started with: an account denied since is refused.
+        checked = guards.checked_account(session, account, settings, own)
         if not own.dry_run:
-            confirm(account, own.regions)
+            confirm(checked, own)
         yield Run(run_id, own, account)
 
 

@@ -111,6 +111,27 @@ CASES = [
         env={"COSTCUTTER_LOG_LEVEL": "LOUD"}),
     Bad("log-level-in-lower-case", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'log_level' (from {tmp}/c.yaml): "
         f"{LEVELS}, got 'debug'", files={"c.yaml": "log_level: debug\n"}),
+    # Account guards (the refusals of an account need AWS: tests/test_guards.py)
+    Bad("account-id-too-short", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'accounts.deny' (from {tmp}/c.yaml): "
+        "'12345' is not an AWS account id (12 digits); quote each id, as in ['012345678901'] (YAML reads a number "
+        "starting with 0 as another number)", files={"c.yaml": "accounts: {deny: [12345]}\n"}),
+    Bad("account-id-read-as-octal", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'accounts.allow' (from "
+        "{tmp}/c.yaml): '1402433619' is not an AWS account id (12 digits); quote each id, as in ['012345678901'] "
+        "(YAML reads a number starting with 0 as another number)",
+        files={"c.yaml": "accounts: {allow: [012345670123]}\n"}),
+    Bad("allow-list-empty", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'accounts.allow' (from {tmp}/c.yaml): "
+        "is empty, which would refuse every account; list the accounts to allow, or leave it null for any account",
+        files={"c.yaml": "accounts: {allow: []}\n"}),
+    Bad("unknown-accounts-key", (*RUN, "--config", "{tmp}/c.yaml"), "unknown config key 'accounts.alow' (from "
+        "{tmp}/c.yaml); allowed keys: accounts.allow, accounts.deny, accounts.blocked_alias_terms",
+        files={"c.yaml": "accounts:\n  alow: ['123456789012']\n"}),
+    Bad("blank-blocked-alias-term", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'accounts.blocked_alias_terms' "
+        "(from {tmp}/c.yaml): ' ' is not a term to look for in account aliases; use words like prod, or [] to turn "
+        "the check off", files={"c.yaml": "accounts: {blocked_alias_terms: [prod, ' ']}\n"}),
+    Bad("accounts-variable-not-a-mapping", RUN, "COSTCUTTER_ACCOUNTS='deny' is not a YAML mapping; write it like "
+        "'{deny: [123456789012]}'", env={"COSTCUTTER_ACCOUNTS": "deny"}),
+    Bad("destroy-of-an-unknown-region", ("destroy", "--db", "{db}", "--region", "us-east-9", "--yes"),
+        f"config key 'regions' (from command line): 'us-east-9' is not a known AWS region; {REGIONS_HINT}"),
     # Regions and services
     Bad("unknown-region", ("run", "--db", "{db}", "--region", "us-east-9"), "config key 'regions' (from command "
         f"line): 'us-east-9' is not a known AWS region; {REGIONS_HINT}"),

@@ -232,10 +232,10 @@ def test_report_without_a_database_says_how_to_start(tmp_path):
 
 @pytest.mark.parametrize("typed, exit_code, deleted", [("123456789012", 0, True), ("210987654321", 1, False)])
 def test_at_a_terminal_a_real_run_asks_for_the_account_id(seeded, db_path, monkeypatch, typed, exit_code, deleted):
-    monkeypatch.setattr("costcutter.cli._at_a_terminal", lambda: True)
+    monkeypatch.setattr("costcutter.confirmation.at_a_terminal", lambda: True)
     before = sandbox.inventory("us-east-1")
     result = invoke("run", "--db", db_path, "--region", "us-east-1", "--no-dry-run", input=typed + "\n")
-    assert "This DELETES resources in AWS account 123456789012, in us-east-1." in result.output
+    assert "in AWS account 123456789012 (no alias), in 1 region: us-east-1." in result.output
     assert result.exit_code == exit_code
     assert (everything(sandbox.inventory("us-east-1")) == []) is deleted
     if not deleted:
@@ -413,7 +413,7 @@ def test_a_region_named_twice_is_swept_once(sandbox_endpoint, db_path):
         started = [(e["region"], e["resource_type"]) for e in store.events(run_id) if e["kind"] == "unit_started"]
     assert (config["regions"], config["services"]) == (["eu-west-1"], ["s3.buckets"])
     assert started == [("eu-west-1", "buckets")]
-    assert "of 1 resource types in 1 regions" in result.output
+    assert "of 1 resource type in 1 region " in result.output
 
 
 def test_a_type_can_be_chosen_and_another_excluded(seeded, db_path):
