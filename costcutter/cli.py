@@ -1,5 +1,6 @@
-"""The command line: run, report, runs, services, demo."""
+"""The command line: run, apply, report, runs, services, demo."""
 
+import collections
 import contextlib
 import csv
 import dataclasses
@@ -15,7 +16,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox
+from costcutter import __version__, aws, config, events, lifecycle, logs, plans, registry, sandbox
 from costcutter.config import ConfigError, Settings
 from costcutter.registry import GLOBAL_REGION
 from costcutter.store import EventStore, StoreError
@@ -147,6 +148,34 @@ def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
             raise SystemExit(_sweep(store, resumed))
 
 
+@cli.command()
+@click.argument("plan_run_id", metavar="PLAN_RUN_ID")
+@store_options
+@click.option("--yes", is_flag=True, help="Confirm the deletion without the prompt.")
+@click.option("--allow-stale-plan", is_flag=True, help="Apply a plan older than max_plan_age_hours all the same.")
+@friendly_errors
+def apply(plan_run_id, config_file, db, yes, allow_stale_plan):
+    """Delete exactly what a dry run (the plan) would delete, and nothing made since."""
+    settings = config.load(config_file, {"database": db})
+    _setup_logging(settings)
+
+    def confirm(account: str, regions: list[str]) -> None:
+        counts = collections.Counter()
+        for row in store.summary(plan_run_id):
+            if row["outcome"] == events.WOULD_DELETE:
+                counts[row["service"]] += row["count"]
+        listed = ", ".join(f"{service} {n}" for service, n in sorted(counts.items()))
+        click.echo(f"Plan {plan_run_id} deletes {counts.total()} resources ({listed}).")
+        _confirm(account, regions, yes)
+
+    with EventStore(settings.database_path, check_integrity=True, create=False) as store:
+        with lifecycle.applied(store, plan_run_id, settings, confirm, allow_stale_plan) as started:
+            if started is None:
+                click.echo(f"Plan {plan_run_id} would delete nothing; there is nothing to apply.")
+                raise SystemExit(EXIT_OK)
+            raise SystemExit(_sweep(store, started))
+
+
 def _listed(values: tuple[str, ...]) -> str | None:
     """A repeatable flag as one comma-separated text, read by config like a COSTCUTTER_*
     variable; None when the flag is absent. A blank value (an empty shell variable) makes it
@@ -178,9 +207,13 @@ def _sweep(store: EventStore, run: lifecycle.Run) -> int:
     """Sweep a claimed run with a progress bar, print what it did; returns the exit code."""
     settings = run.settings
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
-    click.echo(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
-               f"{len(settings.regions)} regions of account {run.account}.")
-    progress = _Progress(store, run.id, total=len(orchestrator.plan(settings)), dry_run=settings.dry_run)
+    if run.plan:
+        click.echo(f"Run {run.id}: {mode} of the {len(run.plan.resources)} resources of plan {run.plan.run_id} "
+                   f"({len(run.units)} types and regions) in account {run.account}.")
+    else:
+        click.echo(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
+                   f"{len(settings.regions)} regions of account {run.account}.")
+    progress = _Progress(store, run.id, total=len(run.units), dry_run=settings.dry_run)
     try:
         outcome = lifecycle.sweep(store, run, on_progress=progress.update, on_stopping=_say_stopping)
     except KeyboardInterrupt:
@@ -197,7 +230,8 @@ def _sweep(store: EventStore, run: lifecycle.Run) -> int:
     click.echo(f"Run {run.id} finished. Details: costcutter report {run.id}  "
                f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
     if settings.dry_run:
-        click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
+        click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete, "
+                   f"or delete exactly what it listed with: costcutter apply {run.id}")
     if not outcome.complete:
         click.echo(f"{outcome.failed} resources failed, {outcome.unfinished_units} of {outcome.total_units} "
                    "units did not finish.", err=True)
@@ -236,29 +270,66 @@ class _Progress:
 @store_options
 @click.option("--csv", "csv_path", metavar="PATH", help="Export every event of the run as CSV (`-` for stdout).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Only the plan of a dry run: each resource it would delete, with id and name (also with --csv, --json).")
 @friendly_errors
-def report(run_id, config_file, db, csv_path, as_json):
-    """What a run did, per region, service and outcome (default: the latest run)."""
+def report(run_id, config_file, db, csv_path, as_json, plan_only):
+    """What a run did, per region, service and outcome (default: the latest run). A dry run
+    is a plan: its report lists every resource it would delete, for `costcutter apply`."""
     with _open_existing_store(config_file, db) as store:
-        _report(store, store.latest_run_id() if run_id is None else run_id, csv_path, as_json)
+        _report(store, store.latest_run_id() if run_id is None else run_id, csv_path, as_json, plan_only)
 
 
-def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
+PLAN_COLUMNS = ["region", "service", "resource_type", "resource_id", "name", "created", "tags", "properties"]
+
+
+def _report(store: EventStore, run_id: str, csv_path, as_json, plan_only=False) -> None:
     run = store.run(run_id)
+    if plan_only and not run["dry_run"]:
+        raise UsageProblem(f"run {run_id} is a real run, not a plan; --plan reports a dry run (see `costcutter runs`)")
     if csv_path is not None:
-        _export_csv(store, run_id, csv_path)
+        if plan_only:
+            _write_csv(csv_path, PLAN_COLUMNS, map(_plan_csv_row, plans.rows(store, run_id)),
+                       f"resources of plan {run_id}")
+        else:
+            _export_csv(store, run_id, csv_path)
         return
+    planned = plans.rows(store, run_id) if run["dry_run"] else None
     status = store.status(run_id)
+    run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version", "plan_run_id")}
     if as_json:
-        run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
-        click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": store.summary(run_id),
-                               "problems": store.problems(run_id), "totals": store.outcome_counts(run_id)}, indent=2))
+        document = {"run": {**run_info, "status": status}}
+        if not plan_only:
+            document.update(summary=store.summary(run_id), problems=store.problems(run_id),
+                            totals=store.outcome_counts(run_id))
+        if planned is not None:
+            document["plan"] = planned
+        click.echo(json.dumps(document, indent=2))
         return
     summary = _summary(store, run_id)  # read before anything is shown: a log that cannot be read is one line
     mode = "dry run" if run["dry_run"] else "real deletion"
-    click.echo(f"Run {run_id}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
-    click.echo()
-    click.echo(summary)
+    applies = f", applying plan {run['plan_run_id']}" if run["plan_run_id"] else ""
+    click.echo(f"Run {run_id}: {mode}{applies}, account {run['account_id']}, started {run['created_at']}, {status}.")
+    if not plan_only:
+        click.echo()
+        click.echo(summary)
+    if planned is not None:
+        click.echo()
+        click.echo(_plan_section(run_id, planned))
+
+
+def _plan_section(run_id: str, planned: list[dict]) -> str:
+    """A dry run as a plan a reviewer can sign off: every resource it would delete."""
+    if not planned:
+        return f"Plan {run_id} would delete nothing."
+    table = format_table(planned, ["region", "service", "resource_type", "resource_id", "name"],
+                         {"resource_type": "type", "resource_id": "id"})
+    return (f"Plan {run_id}: {len(planned)} resources would be deleted. Delete exactly these with: "
+            f"costcutter apply {run_id}\n\n{table}")
+
+
+def _plan_csv_row(row: dict) -> dict:
+    return {**row, **{key: json.dumps(row[key], sort_keys=True) for key in ("tags", "properties") if row[key]}}
 
 
 def _print_summary(store: EventStore, run_id: str) -> None:
@@ -297,6 +368,10 @@ def _export_csv(store: EventStore, run_id: str, path: str) -> None:
     # and an export already there is left as it was.
     first = next(stored, None)
     rows = stored if first is None else itertools.chain([first], stored)
+    _write_csv(path, columns, rows, f"events of run {run_id}")
+
+
+def _write_csv(path: str, columns: list[str], rows, what: str) -> None:
     output = sys.stdout if path == "-" else _open_private(path)
     try:
         writer = csv.DictWriter(output, fieldnames=columns)
@@ -309,7 +384,7 @@ def _export_csv(store: EventStore, run_id: str, path: str) -> None:
         if output is not sys.stdout:
             output.close()
     if path != "-":
-        click.echo(f"Wrote {count} events of run {run_id} to {path}.")
+        click.echo(f"Wrote {count} {what} to {path}.")
 
 
 def _open_private(path: str):
@@ -340,7 +415,7 @@ def runs(config_file, db):
         click.echo("No runs yet.")
         return
     for row in rows:
-        row["mode"] = "dry run" if row["dry_run"] else "real"
+        row["mode"] = "dry run" if row["dry_run"] else f"applies {row['plan_run_id']}" if row["plan_run_id"] else "real"
         row["created_at"] = row["created_at"][:19].replace("T", " ")
     click.echo(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
                                    events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, "pending"],
