@@ -97,9 +97,11 @@ def applied(store: EventStore, plan_run_id: str, settings: Settings, confirm: Co
         raise RunRefused(f"run {plan_run_id} is a real run, not a plan; apply a dry run's id "
                          "(`costcutter runs` lists them as `dry run`)")
     own = dataclasses.replace(_own(recorded["config"], store, settings), dry_run=False)
-    if store.status(plan_run_id) != "finished" or unfinished_units(store, plan_run_id, own):
-        raise RunRefused(f"plan {plan_run_id} did not finish ({store.status(plan_run_id)}), so it may not list "
-                         f"everything; finish it with `costcutter run --resume {plan_run_id}`, or make a new plan")
+    status, unlisted = store.status(plan_run_id), unfinished_units(store, plan_run_id, own)
+    if status != "finished" or unlisted:
+        why = status if status != "finished" else f"{unlisted} of its units could not be listed"
+        raise RunRefused(f"plan {plan_run_id} did not finish ({why}), so it may not list everything; "
+                         f"finish it with `costcutter run --resume {plan_run_id}`, or make a new plan")
     applying = plans.read(store, plan_run_id)
     age, limit = applying.age_hours(), settings.max_plan_age_hours
     if age > limit and not allow_stale:

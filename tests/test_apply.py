@@ -155,11 +155,16 @@ def _recorded_run(db_path, dry_run, *kinds) -> str:
                  "`dry run`)"),
     ("interrupted plan", "Error: plan {id} did not finish (interrupted), so it may not list everything; finish it "
                          "with `costcutter run --resume {id}`, or make a new plan"),
+    ("plan with a unit not listed", "Error: plan {id} did not finish (1 of its units could not be listed), so it "
+                                    "may not list everything; finish it with `costcutter run --resume {id}`, or make "
+                                    "a new plan"),
     ("unknown run", "Error: no run 'nosuchid' in {db}; `costcutter runs` lists the runs"),
 ])
 def test_what_is_not_a_finished_plan_is_refused_in_one_line(db_path, case, message):
     run_id = {"real run": lambda: _recorded_run(db_path, False, events.RUN_STARTED, events.RUN_FINISHED),
               "interrupted plan": lambda: _recorded_run(db_path, True, events.RUN_STARTED, events.RUN_INTERRUPTED),
+              "plan with a unit not listed": lambda: _recorded_run(db_path, True, events.RUN_STARTED, events.FAILED,
+                                                                   events.RUN_FINISHED),
               "unknown run": lambda: _recorded_run(db_path, True) and "nosuchid"}[case]()
     runs_before = len(runs_of(db_path))
 
