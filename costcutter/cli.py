@@ -1,4 +1,4 @@
-"""The command line: run, destroy, report, runs, services, demo."""
+"""The command line: run, destroy, apply, report, runs, services, demo."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ if TYPE_CHECKING:
     from costcutter.store import EventStore
 
 # Loaded when a command first uses them, so `costcutter --help` starts at once.
-aws, boto3, config, confirmation, costs, guards, lifecycle, orchestrator, outcomes, registry, sandbox, _store = map(
+aws, boto3, config, confirmation, costs, guards, lifecycle, orchestrator, outcomes, plans, registry, sandbox, _store = map(
     lazy_import, ("costcutter.aws", "boto3", "costcutter.config", "costcutter.confirmation", "costcutter.costs",
                   "costcutter.guards", "costcutter.lifecycle", "costcutter.orchestrator", "costcutter.outcomes",
-                  "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
+                  "costcutter.plans", "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,26 @@ def _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, 
             raise SystemExit(_sweep(store, resumed, listed))
 
 
+@cli.command()
+@click.argument("plan_run_id", metavar="PLAN_RUN_ID")
+@store_options
+@click.option("--yes", is_flag=True, help="Confirm the deletion without the prompt.")
+@click.option("--allow-stale-plan", is_flag=True, help="Apply a plan older than max_plan_age_hours all the same.")
+@friendly_errors
+def apply(plan_run_id, config_file, db, yes, allow_stale_plan):
+    """Delete exactly what a dry run (the plan) would delete, and nothing made since."""
+    settings = config.load(config_file, {"database": db})
+    _setup_logging(settings)
+
+    confirm = functools.partial(confirmation.confirm_run, yes=yes)
+    with _store.EventStore(settings.database_path, check_integrity=True, create=False) as store:
+        with lifecycle.applied(store, plan_run_id, settings, confirm, allow_stale_plan) as started:
+            if started is None:
+                click.echo(f"Plan {plan_run_id} would delete nothing; there is nothing to apply.")
+                raise SystemExit(EXIT_OK)
+            raise SystemExit(_sweep(store, started))
+
+
 def _listed(values: tuple[str, ...]) -> str | None:
     """A repeatable flag as one comma-separated text, read by config like a COSTCUTTER_*
     variable; None when the flag is absent. A blank value (an empty shell variable) makes it
@@ -197,9 +217,13 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_sum
     resource, and with `listed` every resource); returns the exit code."""
     settings = run.settings
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
-    click.echo(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
-               f"{plural(len(settings.regions), 'region')} of account {run.account}.")
-    progress = _Progress(store, run.id, total=len(orchestrator.plan(settings)), dry_run=settings.dry_run)
+    if run.plan:
+        click.echo(f"Run {run.id}: {mode} of the {plural(len(run.plan.resources), 'resource')} of plan "
+                   f"{run.plan.run_id} ({plural(len(run.units), 'unit')}: types in regions) in account {run.account}.")
+    else:
+        click.echo(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
+                   f"{plural(len(settings.regions), 'region')} of account {run.account}.")
+    progress = _Progress(store, run.id, total=len(run.units), dry_run=settings.dry_run)
     try:
         outcome = lifecycle.sweep(store, run, on_progress=progress.update, on_stopping=_say_stopping)
     except KeyboardInterrupt:
@@ -219,7 +243,8 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_sum
     click.echo(f"Run {run.id} finished. Details: costcutter report {run.id}  "
                f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
     if settings.dry_run:
-        click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
+        click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete, "
+                   f"or delete exactly what it listed with: costcutter apply {run.id}")
     if not outcome.complete:
         click.echo(f"{plural(outcome.failed, 'resource')} failed, {outcome.unfinished_units} of "
                    f"{plural(outcome.total_units, 'unit')} did not finish.", err=True)
@@ -283,21 +308,30 @@ def reader_may_leave(command):
                                                      "would delete).")
 @click.option("--full", is_flag=True, help="List each failed and kept resource, even when there are many "
                                            "(they are grouped by reason otherwise).")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Only the plan of a dry run: each resource it would delete, with id and name (also with --csv, --json).")
 @friendly_errors
 @reader_may_leave
-def report(run_id, config_file, db, csv_path, resources, as_json, listed, full):
+def report(run_id, config_file, db, csv_path, resources, as_json, listed, full, plan_only):
     """What a run did, per region, service and outcome, and each resource that failed or was
-    kept, and why (default: the latest run)."""
+    kept, and why (default: the latest run). A dry run is a plan: its report lists every
+    resource it would delete, for `costcutter apply`."""
     _refuse_conflicting_formats(csv=csv_path is not None, resources=resources, json=as_json, list=listed, full=full)
     with _open_existing_store(config_file, db) as store:
         run_id = store.latest_run_id() if run_id is None else run_id
         run = store.run(run_id)
-        if csv_path is not None:
+        if plan_only and not run["dry_run"]:
+            raise UsageProblem(f"run {run_id} is a real run, not a plan; --plan reports a dry run "
+                               "(see `costcutter runs`)")
+        if csv_path is not None and plan_only:
+            _write_csv(csv_path, PLAN_COLUMNS, map(_plan_csv_row, plans.rows(store, run_id)),
+                       f"resources of plan {run_id}")
+        elif csv_path is not None:
             _export_csv(store, run_id, csv_path, resources)
         elif as_json:
-            _print_json_report(store, run)
+            _print_json_report(store, run, plan_only)
         else:
-            _print_text_report(store, run, listed, full)
+            _print_text_report(store, run, listed, full, plan_only)
 
 
 def _refuse_conflicting_formats(**given: bool) -> None:
@@ -317,24 +351,52 @@ def _refuse_conflicting_formats(**given: bool) -> None:
                            f"{flags('csv', 'json')} lists every resource already; pass one or the other")
 
 
-def _print_json_report(store: EventStore, run: dict) -> None:
-    run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
-    click.echo(json.dumps({"run": {**run_info, "status": store.status(run["id"])}, "summary": store.summary(run["id"]),
-                           "problems": store.problems(run["id"]), "totals": store.outcome_counts(run["id"]),
-                           "resources": outcomes.by_outcome(store, run["id"]),
-                           "estimate": costs.run_estimate(store, run["id"], run["dry_run"])}, indent=2))
+def _print_json_report(store: EventStore, run: dict, plan_only: bool) -> None:
+    run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version", "plan_run_id")}
+    document = {"run": {**run_info, "status": store.status(run["id"])}}
+    if not plan_only:
+        document.update(summary=store.summary(run["id"]), problems=store.problems(run["id"]),
+                        totals=store.outcome_counts(run["id"]), resources=outcomes.by_outcome(store, run["id"]),
+                        estimate=costs.run_estimate(store, run["id"], run["dry_run"]))
+    if run["dry_run"]:
+        document["plan"] = plans.rows(store, run["id"])
+    click.echo(json.dumps(document, indent=2))
 
 
-def _print_text_report(store: EventStore, run: dict, listed: bool, full: bool) -> None:
+def _print_text_report(store: EventStore, run: dict, listed: bool, full: bool, plan_only: bool) -> None:
     status = store.status(run["id"])
     summary = _summary(store, run["id"], listed, full)  # read before anything is shown: an unreadable log is one line
     estimate = _estimate(store, run["id"], run["dry_run"], per_type=True)
+    planned = plans.rows(store, run["id"]) if run["dry_run"] else None
     mode = "dry run" if run["dry_run"] else "real deletion"
-    click.echo(f"Run {run['id']}: {mode}, account {run['account_id']}, started {run['created_at']}, {status}.")
-    click.echo()
-    click.echo(summary)
-    click.echo()
-    click.echo(estimate)
+    applies = f", applying plan {run['plan_run_id']}" if run["plan_run_id"] else ""
+    click.echo(f"Run {run['id']}: {mode}{applies}, account {run['account_id']}, started {run['created_at']}, "
+               f"{status}.")
+    if not plan_only:
+        click.echo()
+        click.echo(summary)
+        click.echo()
+        click.echo(estimate)
+    if planned is not None:
+        click.echo()
+        click.echo(_plan_section(run["id"], planned))
+
+
+PLAN_COLUMNS = ["region", "service", "resource_type", "resource_id", "name", "created", "tags", "properties"]
+
+
+def _plan_section(run_id: str, planned: list[dict]) -> str:
+    """A dry run as a plan a reviewer can sign off: every resource it would delete."""
+    if not planned:
+        return f"Plan {run_id} would delete nothing."
+    table = format_table(planned, ["region", "service", "resource_type", "resource_id", "name"],
+                         {"resource_type": "type", "resource_id": "id"})
+    return (f"Plan {run_id}: {plural(len(planned), 'resource')} would be deleted. Delete exactly these with: "
+            f"costcutter apply {run_id}\n\n{table}")
+
+
+def _plan_csv_row(row: dict) -> dict:
+    return {**row, **{key: json.dumps(row[key], sort_keys=True) for key in ("tags", "properties") if row[key]}}
 
 
 def _estimate(store: EventStore, run_id: str, dry_run: bool, per_type: bool = False) -> str:
@@ -395,6 +457,10 @@ def _export_csv(store: EventStore, run_id: str, path: str, resources: bool) -> N
     # and an export already there is left as it was.
     first = next(stored, None)
     rows = stored if first is None else itertools.chain([first], stored)
+    _write_csv(path, columns, rows, f"{noun} of run {run_id}")
+
+
+def _write_csv(path: str, columns: list[str], rows, what: str) -> None:
     output = sys.stdout if path == "-" else _open_private(path)
     try:
         writer = csv.DictWriter(output, fieldnames=columns)
@@ -407,7 +473,7 @@ def _export_csv(store: EventStore, run_id: str, path: str, resources: bool) -> N
         if output is not sys.stdout:
             output.close()
     if path != "-":
-        click.echo(f"Wrote {count} {noun} of run {run_id} to {path}.")
+        click.echo(f"Wrote {count} {what} to {path}.")
 
 
 def _open_private(path: str):
@@ -441,7 +507,8 @@ def runs(config_file, db):
     with _store.EventStore(path, read_only=True) as store:
         rows = store.runs()
         for row in rows:
-            row["mode"] = "dry run" if row["dry_run"] else "real"
+            row["mode"] = ("dry run" if row["dry_run"] else f"applies {row['plan_run_id']}" if row["plan_run_id"]
+                           else "real")
             row["created_at"] = row["created_at"][:19].replace("T", " ")
             row["estimate"] = costs.money(costs.savings(store, row["id"], row["dry_run"]).usd)
     click.echo(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,

@@ -43,6 +43,7 @@ class Settings:
     rds_final_snapshot: bool
     secrets_recovery_window_days: int
     kms_pending_window_days: int
+    max_plan_age_hours: int
     aws_profile: str | None
     database: str | None
     log_dir: str | None

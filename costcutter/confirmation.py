@@ -1,7 +1,7 @@
 """The confirmation before a real deletion: the account, the regions and, per service, how
 many resources will be deleted; the user types the account id to go on.
 
-`confirm_deletion` is the prompt itself, for any counts (a run's come from a dry pass made
+`confirm_deletion` is the prompt itself, for any counts (an apply's from its plan; a run's from a dry pass made
 just before it, see `count_deletions`). `--yes` skips the counting and the prompt, never the
 account guards (costcutter/guards.py), which are checked before either.
 """
@@ -18,6 +18,7 @@ from tqdm import tqdm
 from costcutter import events, orchestrator
 from costcutter.config import Settings
 from costcutter.guards import Account
+from costcutter.plans import Plan
 from costcutter.store import EventStore
 from costcutter.tables import format_table, plural
 
@@ -29,12 +30,17 @@ class NotConfirmed(click.ClickException):
     exit_code = EXIT_REFUSED
 
 
-def confirm_run(account: Account, settings: Settings, yes: bool) -> None:
-    """A run's confirmation: with --yes, none; otherwise the resources its settings would
-    delete are counted and shown, and the account id must be typed."""
+def confirm_run(account: Account, settings: Settings, plan: Plan | None = None, *, yes: bool) -> None:
+    """A run's confirmation: with --yes, none; otherwise the resources it would delete are
+    shown (those of the plan it applies, or counted by a dry run of its settings), and the
+    account id must be typed."""
     if yes:
         return
     require_terminal()
+    if plan is not None:
+        counts = collections.Counter(row["service"] for row in plan.resources)
+        confirm_deletion(account.id, account.alias, plan.regions, dict(counts))
+        return
     click.echo(f"Counting what a real run would delete: a dry run of {plural(len(settings.regions), 'region')}, "
                "nothing is deleted...")
     counts = count_deletions(settings, account.id)

@@ -67,10 +67,13 @@ def _default_type_settings() -> dict:
 
 def catalog(rtype: ResourceType, session, region: str, reporter: Reporter) -> list[Resource]:
     """The resources of this type in the region, each recorded as cataloged once per run,
-    with its name, tags, creation time and properties."""
+    with its name, tags, creation time and properties. An apply sees only those its plan
+    would delete: one made since is never touched, nor recorded."""
     listed = {}
+    planned = reporter.planned(rtype.service, rtype.name)
     for resource in rtype.list(Target(rtype, session, region, reporter)):
-        listed.setdefault(resource.id, resource)
+        if planned is None or resource.id in planned:
+            listed.setdefault(resource.id, resource)
     for resource in listed.values():
         if reporter.previous_state(rtype.service, rtype.name, resource.id) is None:
             reporter.record(events.CATALOGED, rtype.service, rtype.name, resource.id,
@@ -115,6 +118,7 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     for resource_id, state in reporter.unfinished(rtype.service, rtype.name).items():
         if resource_id not in outcomes:
             outcomes[resource_id] = _settle_unlisted(rtype, reporter, resource_id, state)
+    outcomes.update(_gone_since_the_plan(rtype, reporter, outcomes))
     if STOPPED in outcomes.values():
         raise Interrupted()
     deleted = [rid for rid, outcome in outcomes.items() if outcome == events.DELETED]
@@ -194,6 +198,19 @@ def _settle_unlisted(rtype, reporter: Reporter, resource_id: str, state: str) ->
         kind, message = events.ALREADY_GONE, "gone before its deletion was requested"
     reporter.record(kind, rtype.service, rtype.name, resource_id, message=message)
     return kind
+
+
+def _gone_since_the_plan(rtype, reporter: Reporter, outcomes: dict[str, str]) -> dict[str, str]:
+    """An apply's planned resources that are no longer listed, and that no attempt of this
+    run has dealt with: something else removed them since the plan."""
+    gone = {}
+    for resource_id in sorted(reporter.planned(rtype.service, rtype.name) or ()):
+        if resource_id not in outcomes and reporter.previous_state(
+                rtype.service, rtype.name, resource_id) in (None, events.CATALOGED):
+            reporter.record(events.ALREADY_GONE, rtype.service, rtype.name, resource_id,
+                            message="in the plan, no longer listed")
+            gone[resource_id] = events.ALREADY_GONE
+    return gone
 
 
 def wait_until_gone(rtype: ResourceType, target: Target, ids: list[str]) -> list[str]:

@@ -5,7 +5,7 @@ region, service and action apart (and counts requests per action), and, as a Fau
 throttles it with the error its protocol really uses, answers 500 or 503 before or after
 moto acted on it, or drops the connection without an answer. It records every mutating
 request that reaches it, so a test can prove from the server's side that nothing was
-deleted twice, and counts what it did.
+deleted twice, and counts what it did and every action it was asked (what a run listed, where).
 
     injector = FaultInjector(Faults(latency={"*": 0.05}, throttle={"ec2:Describe*": 1/3},
                                     errors_after={"ec2:Delete*": 0.05}, seed=7))
@@ -133,7 +133,8 @@ class FaultInjector:
         with self._lock:
             self.calls: list[Call] = []
             self.counts: collections.Counter = collections.Counter()
-            self.actions: collections.Counter = collections.Counter()  # (service, action) -> requests
+            # (region, service, action) -> requests, reading ones too: what a run listed, and where
+            self.actions: collections.Counter = collections.Counter()
 
     def per_resource(self, patterns, answered: bool = False) -> collections.Counter:
         """(region, resource id) -> how many requests naming it reached moto, of the actions
@@ -233,8 +234,8 @@ class FaultInjector:
     def _note(self, request: Request, fault: str | None) -> None:
         with self._lock:
             self.counts["requests"] += 1
+            self.actions[request.region, request.service, request.action] += 1
             self.counts["retries"] += request.attempt > 1
-            self.actions[request.service, request.action] += 1
             if fault:
                 self.counts[fault] += 1
             if is_mutating(request.action):

@@ -10,12 +10,14 @@ import dataclasses
 import signal
 from collections.abc import Callable, Iterator
 
-from costcutter import aws, config, events, guards, orchestrator
+from costcutter import aws, config, events, guards, orchestrator, plans
 from costcutter.config import Settings
+from costcutter.plans import Plan
 from costcutter.store import EventStore
 
-# (the account the guards let through, the run's resolved settings): raises or exits to refuse.
-Confirm = Callable[[guards.Account, Settings], None]
+# (the account the guards let through, the run's resolved settings, the plan it applies if
+# any): raises or exits to refuse.
+Confirm = Callable[[guards.Account, Settings, Plan | None], None]
 
 
 class RunRefused(Exception):
@@ -28,6 +30,11 @@ class Run:
     id: str
     settings: Settings   # resolved: regions and services named, not `all`
     account: str
+    plan: Plan | None = None  # the plan an apply carries out
+
+    @property
+    def units(self) -> list[orchestrator.Unit]:
+        return orchestrator.plan(self.settings, self.plan)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +63,7 @@ def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator
     resolved = dataclasses.replace(settings, regions=regions, services=[t.key for t in settings.chosen_types()],
                                    excluded_services=[])
     if not settings.dry_run:
-        confirm(account, resolved)
+        confirm(account, resolved, None)
     run_id = store.create_run(resolved.to_dict(), account.id, settings.dry_run)
     with store.claim(run_id):
         yield Run(run_id, resolved, account.id)
@@ -67,22 +74,69 @@ def resumed(store: EventStore, run_id: str, settings: Settings, confirm: Confirm
     """The run as it was started, claimed again; None when it finished with nothing left.
     Only the database and the diagnostic log come from this invocation's settings."""
     recorded = store.run(run_id)
-    own = dataclasses.replace(config.restore(recorded["config"]), database=str(store.path),
-                              log_dir=settings.log_dir, log_level=settings.log_level)
-    if store.status(run_id) == "finished" and not unfinished_units(store, run_id, own):
+    own = _own(recorded["config"], store, settings)
+    # An apply's restriction, read from the log like everything a resume needs.
+    applying = plans.read(store, recorded["plan_run_id"]) if recorded["plan_run_id"] else None
+    if store.status(run_id) == "finished" and not unfinished_units(store, run_id, own, applying):
         yield None
         return
     with store.claim(run_id):  # before any AWS call: a second resume of the run stops here
-        session = aws.make_session(own.aws_profile)
-        account = aws.account_id(session)
-        if recorded["account_id"] and account != recorded["account_id"]:
-            raise RunRefused(f"run {run_id} swept account {recorded['account_id']}, but these credentials are for "
-                             f"account {account}; use the credentials of {recorded['account_id']}")
         # The guards in force now, and those the run started with: an account denied since is refused.
-        checked = guards.checked_account(session, account, settings, own)
+        account = _checked_account(own, f"run {run_id} swept", recorded["account_id"], settings, own)
         if not own.dry_run:
-            confirm(checked, own)
-        yield Run(run_id, own, account)
+            confirm(account, own, applying)
+        yield Run(run_id, own, account.id, applying)
+
+
+@contextlib.contextmanager
+def applied(store: EventStore, plan_run_id: str, settings: Settings, confirm: Confirm,
+            allow_stale: bool = False) -> Iterator[Run | None]:
+    """A new real run that deletes what the plan (a finished dry run) would delete, with the
+    plan's configuration; None when the plan would delete nothing. Refused (RunRefused)
+    when the plan is not a dry run, did not finish, is older than max_plan_age_hours
+    (unless allow_stale), or is of another account."""
+    recorded = store.run(plan_run_id)
+    if not recorded["dry_run"]:
+        raise RunRefused(f"run {plan_run_id} is a real run, not a plan; apply a dry run's id "
+                         "(`costcutter runs` lists them as `dry run`)")
+    own = dataclasses.replace(_own(recorded["config"], store, settings), dry_run=False)
+    status, unlisted = store.status(plan_run_id), unfinished_units(store, plan_run_id, own)
+    if status != "finished" or unlisted:
+        why = status if status != "finished" else f"{unlisted} of its units could not be listed"
+        raise RunRefused(f"plan {plan_run_id} did not finish ({why}), so it may not list everything; "
+                         f"finish it with `costcutter run --resume {plan_run_id}`, or make a new plan")
+    applying = plans.read(store, plan_run_id)
+    age, limit = applying.age_hours(), settings.max_plan_age_hours
+    if age > limit and not allow_stale:
+        raise RunRefused(f"plan {plan_run_id} is {age:.0f} hours old, older than max_plan_age_hours ({limit}); "
+                         "make a new plan, or pass --allow-stale-plan to apply it all the same")
+    if not applying.resources:
+        yield None
+        return
+    account = _checked_account(own, f"plan {plan_run_id} lists resources of", recorded["account_id"], settings, own)
+    confirm(account, own, applying)
+    run_id = store.create_run(own.to_dict(), account.id, dry_run=False, plan_run_id=plan_run_id)
+    with store.claim(run_id):
+        yield Run(run_id, own, account.id, applying)
+
+
+def _own(recorded_config: dict, store: EventStore, settings: Settings) -> Settings:
+    """A recorded run's configuration; only the database and the diagnostic log come from
+    this invocation's settings."""
+    return dataclasses.replace(config.restore(recorded_config), database=str(store.path),
+                               log_dir=settings.log_dir, log_level=settings.log_level)
+
+
+def _checked_account(settings: Settings, run_was: str, recorded_account: str | None,
+                     *guarded_by: Settings) -> guards.Account:
+    """The account of the credentials, refused unless it is the one the run was for and the
+    guards of `guarded_by` let it through."""
+    session = aws.make_session(settings.aws_profile)
+    account = aws.account_id(session)
+    if recorded_account and account != recorded_account:
+        raise RunRefused(f"{run_was} account {recorded_account}, but these credentials are for "
+                         f"account {account}; use the credentials of {recorded_account}")
+    return guards.checked_account(session, account, *guarded_by)
 
 
 def sweep(store: EventStore, run: Run, on_progress=None, on_stopping=None) -> Outcome:
@@ -91,16 +145,17 @@ def sweep(store: EventStore, run: Run, on_progress=None, on_stopping=None) -> Ou
     as interrupted, to be resumed."""
     previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        result = orchestrator.sweep(store, run.id, run.settings, on_progress=on_progress, on_stopping=on_stopping)
+        result = orchestrator.sweep(store, run.id, run.settings, on_progress=on_progress, on_stopping=on_stopping,
+                                    applying=run.plan)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     counts = store.outcome_counts(run.id)
-    return Outcome(run.id, result.interrupted, unfinished_units(store, run.id, run.settings),
-                   len(orchestrator.plan(run.settings)), counts[events.FAILED], counts["pending"])
+    return Outcome(run.id, result.interrupted, unfinished_units(store, run.id, run.settings, run.plan),
+                   len(run.units), counts[events.FAILED], counts["pending"])
 
 
-def unfinished_units(store: EventStore, run_id: str, settings: Settings) -> int:
-    return len(orchestrator.plan(settings)) - store.completed_unit_count(run_id)
+def unfinished_units(store: EventStore, run_id: str, settings: Settings, applying: Plan | None = None) -> int:
+    return len(orchestrator.plan(settings, applying)) - store.completed_unit_count(run_id)
 
 
 def _raise_keyboard_interrupt(signum, frame):

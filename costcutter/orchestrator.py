@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from costcutter import aws, engine, events, logs, registry
 from costcutter.config import Settings
+from costcutter.plans import Plan
 from costcutter.registry import GLOBAL_REGION
 from costcutter.reporter import Interrupted, Reporter
 from costcutter.store import EventStore, EventWriter
@@ -48,11 +49,13 @@ class Unit:
         return f"{self.service}.{self.resource_type}"
 
 
-def plan(settings: Settings) -> list[Unit]:
-    """Every unit a run covers: each regional type in each region, each global type once."""
+def plan(settings: Settings, applying: Plan | None = None) -> list[Unit]:
+    """Every unit a run covers: each regional type in each region, each global type once;
+    for an apply, only those its plan would delete something in."""
     types = settings.chosen_types()
     regional = [Unit(region, t.service, t.name) for region in settings.regions for t in types if not t.is_global]
-    return regional + [Unit(GLOBAL_REGION, t.service, t.name) for t in types if t.is_global]
+    units = regional + [Unit(GLOBAL_REGION, t.service, t.name) for t in types if t.is_global]
+    return units if applying is None else [unit for unit in units if (unit.region, unit.key) in applying.units]
 
 
 class StopFlag:
@@ -83,6 +86,10 @@ class RegionJob:
     types_at_once: int
     wait_timeout: int
     type_settings: dict
+    # An apply's: the ids its plan would delete in this region, by (service, type), and
+    # every unit of the run (a global type waits only for the regional units there are).
+    planned: dict[tuple[str, str], frozenset[str]] | None = None
+    applied_units: frozenset[tuple[str, str]] | None = None
 
 
 @dataclasses.dataclass
@@ -91,7 +98,8 @@ class SweepResult:
     crashed_regions: list[str] = dataclasses.field(default_factory=list)
 
 
-def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, on_stopping=None) -> SweepResult:
+def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, on_stopping=None,
+          applying: Plan | None = None) -> SweepResult:
     """Sweep settings.regions (resolved, not `all`) in parallel processes, recording the
     run's start and end.
 
@@ -99,9 +107,10 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, 
     on_stopping); a second Ctrl-C stops at once. Either way the run is recorded as
     interrupted and can be resumed. A region process that dies takes the whole pool with
     it, so the regions it stopped get one more go in a fresh pool before the run gives up.
+    An apply (`applying` its plan) covers only the plan's units and resources.
     """
-    units = plan(settings)
-    jobs = _jobs(run_id, units, settings)
+    units = plan(settings, applying)
+    jobs = _jobs(run_id, units, settings, applying)
     context = multiprocessing.get_context("spawn")  # forking a process that has threads is unsafe
     stop, log_queue = StopFlag(context), context.Queue()
     result = SweepResult()
@@ -127,7 +136,7 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, 
     return result
 
 
-def _jobs(run_id: str, units: list[Unit], settings: Settings) -> list[RegionJob]:
+def _jobs(run_id: str, units: list[Unit], settings: Settings, applying: Plan | None) -> list[RegionJob]:
     """One job per region, then the global job: submitted last, it starts only once a
     process is free, so the regions it may wait for are all running or done."""
     by_region = collections.defaultdict(list)
@@ -138,7 +147,9 @@ def _jobs(run_id: str, units: list[Unit], settings: Settings) -> list[RegionJob]
                       regional_types=regional, db_path=str(settings.database_path), dry_run=settings.dry_run,
                       profile=settings.aws_profile, threads=settings.threads_per_resource_type,
                       types_at_once=settings.resource_types_at_once, wait_timeout=settings.wait_timeout,
-                      type_settings=settings.type_settings())
+                      type_settings=settings.type_settings(),
+                      planned=applying.ids_in(region) if applying else None,
+                      applied_units=applying.units if applying else None)
             for region, keys in sorted(by_region.items(), key=lambda item: item[0] == GLOBAL_REGION)]
 
 
@@ -246,7 +257,8 @@ def sweep_region(job: RegionJob) -> None:
         writer = EventWriter(job.db_path)
         try:
             reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
-                                history=history, steps=steps, settings=job.type_settings, stop_event=_stop)
+                                history=history, steps=steps, settings=job.type_settings, stop_event=_stop,
+                                planned=job.planned)
             _RegionSweep(job, aws.make_session(job.profile), reporter, completed).run()
         finally:
             writer.close()
@@ -316,6 +328,8 @@ class _RegionSweep:
         region, as the log shows; False when the run is stopping first."""
         needed = {(region, dep) for dep in rtype.dependencies if dep in self.job.regional_types
                   for region in self.job.regions}
+        if self.job.applied_units is not None:
+            needed &= self.job.applied_units
         if not needed:
             return True
         with EventStore(self.job.db_path, read_only=True) as reader:

@@ -18,12 +18,14 @@ class Reporter:
 
     It also carries what the handler needs to know about the run: how many threads to
     use, how long to wait for AWS, whether to stop, and the states the log already has
-    for resources of this region (from an earlier, interrupted attempt of the same run).
+    for resources of this region (from an earlier, interrupted attempt of the same run),
+    and, for an apply, the ids its plan would delete here.
     """
 
     def __init__(self, writer: EventWriter, run_id: str, region: str, *, threads: int = 8,
                  wait_timeout: int = 300, history: dict | None = None, steps: dict | None = None,
-                 settings: dict | None = None, stop_event=None):
+                 settings: dict | None = None, stop_event=None,
+                 planned: dict[tuple[str, str], frozenset[str]] | None = None):
         self.writer = writer
         self.run_id = run_id
         self.region = region
@@ -33,6 +35,7 @@ class Reporter:
         self._history = history or {}
         self._steps = steps or {}
         self._stop_event = stop_event
+        self._planned = planned
 
     def record(self, kind: str, service: str, resource_type: str | None = None, resource_id: str | None = None,
                *, error_code: str | None = None, message: str | None = None, properties: dict | None = None,
@@ -51,6 +54,11 @@ class Reporter:
     def steps_done(self, service: str, resource_type: str, resource_id: str) -> set[str]:
         """The steps of a resource's teardown that an earlier attempt of this run finished."""
         return self._steps.get((service, resource_type, resource_id), set())
+
+    def planned(self, service: str, resource_type: str) -> frozenset[str] | None:
+        """For an apply, the ids of this type its plan would delete in the region (the only
+        ones it may touch); None for any other run, which may touch every one listed."""
+        return None if self._planned is None else self._planned.get((service, resource_type), frozenset())
 
     def unfinished(self, service: str, resource_type: str) -> dict[str, str]:
         """Resources an earlier attempt was tearing down with no outcome recorded: id -> state."""

@@ -54,6 +54,7 @@ MIGRATIONS = (
     "schema/events-3-leases.sql",      # 3: run_leases, which process is running a run
     "schema/events-4-prices.sql",      # 4: prices, fetched from the AWS Price List Query API
     "schema/events-5-views.sql",       # 5: views: resource_states, run_summary
+    "schema/events-6-plan.sql",        # 6: runs.plan_run_id, the plan an apply carries out
 )
 VIEWS = "schema/events-5-views.sql"
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -195,7 +196,7 @@ class EventStore:
 
     # Writing
 
-    def create_run(self, config: dict, account_id: str | None, dry_run: bool) -> str:
+    def create_run(self, config: dict, account_id: str | None, dry_run: bool, plan_run_id: str | None = None) -> str:
         for _ in range(10):
             run_id = "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(8))
             try:
@@ -203,7 +204,7 @@ class EventStore:
                     self.db["runs"].insert({
                         "id": run_id, "created_at": utcnow(), "account_id": account_id,
                         "dry_run": int(dry_run), "config": json.dumps(config, sort_keys=True),
-                        "version": __version__,
+                        "version": __version__, "plan_run_id": plan_run_id,
                     })
                 return run_id
             except sqlite3.IntegrityError:
@@ -294,6 +295,7 @@ class EventStore:
         run = rows[0]
         run["config"] = json.loads(run["config"])
         run["dry_run"] = bool(run["dry_run"])
+        run.setdefault("plan_run_id", None)  # a log older than version 4
         return run
 
     def latest_run_id(self) -> str:
@@ -312,8 +314,11 @@ class EventStore:
         return {events.RUN_FINISHED: "finished", events.RUN_INTERRUPTED: "interrupted"}.get(rows[0]["kind"], "incomplete")
 
     def runs(self) -> list[dict]:
-        rows = self._query("SELECT id, created_at, account_id, dry_run FROM runs ORDER BY created_at, rowid")
+        # *: a log older than version 4 has no plan_run_id, and is read as it is
+        rows = self._query("SELECT * FROM runs ORDER BY created_at, rowid")
         for row in rows:
+            del row["config"]
+            row.setdefault("plan_run_id", None)
             row["status"] = self.status(row["id"])
             row["dry_run"] = bool(row["dry_run"])
             row.update(self.outcome_counts(row["id"]))
@@ -409,6 +414,24 @@ class EventStore:
         for row in rows:
             row["properties"] = json.loads(row["properties"]) if row.get("properties") else {}
         return rows
+
+    def planned(self, run_id: str) -> list[dict]:
+        """The resources a dry run would delete (their latest state is would_delete), each with
+        the properties it was cataloged with (JSON, or None in a log older than version 2),
+        ordered by region, service, type and id: the plan `costcutter apply` carries out."""
+        with_properties = "properties" in self.db["events"].columns_dict
+        properties = ("""(SELECT c.properties FROM events c WHERE c.run_id = e.run_id AND c.region = e.region
+                             AND c.service = e.service AND c.resource_type = e.resource_type
+                             AND c.resource_id = e.resource_id AND c.kind = ? ORDER BY c.seq DESC LIMIT 1)"""
+                      if with_properties else "NULL")
+        return self._query(
+            f"""SELECT e.region, e.service, e.resource_type, e.resource_id, {properties} AS properties
+                FROM events e WHERE e.kind = ? AND e.seq IN (
+                  SELECT max(seq) FROM events
+                  WHERE run_id = ? AND resource_id IS NOT NULL AND kind IN ({_marks(events.RESOURCE_STATES)})
+                  GROUP BY region, service, resource_type, resource_id)
+                ORDER BY 1, 2, 3, 4""",
+            [*([events.CATALOGED] if with_properties else []), events.WOULD_DELETE, run_id, *events.RESOURCE_STATES])
 
     def outcome_counts(self, run_id: str) -> dict[str, int]:
         counts = {outcome: 0 for outcome in (*events.OUTCOMES, "pending", "cataloged")}

@@ -191,6 +191,16 @@ CASES = [
         "no run '' in {db}; `costcutter runs` lists the runs"),
     Bad("resume-without-a-log", ("run", "--db", "{db}", "--resume", "nosuchrun"),
         "no event log at {db}; run `costcutter run` first or pass --db", db="none"),
+    Bad("apply-of-an-unknown-run", ("apply", "nosuchrun", "--db", "{db}", "--yes"),
+        "no run 'nosuchrun' in {db}; `costcutter runs` lists the runs"),
+    Bad("apply-of-an-empty-run-id", ("apply", "", "--db", "{db}", "--yes"),
+        "no run '' in {db}; `costcutter runs` lists the runs"),
+    Bad("apply-without-a-log", ("apply", "nosuchrun", "--db", "{db}", "--yes"),
+        "no event log at {db}; run `costcutter run` first or pass --db", db="none"),
+    Bad("apply-without-a-run-id", ("apply", "--db", "{db}", "--yes"),
+        "Missing argument 'PLAN_RUN_ID'. Try 'costcutter apply --help' for help."),
+    Bad("apply-with-no-plan-age", ("apply", "{run}", "--db", "{db}", "--yes"), "config key 'max_plan_age_hours' "
+        "(from COSTCUTTER_MAX_PLAN_AGE_HOURS): min value is 1, got 0", env={"COSTCUTTER_MAX_PLAN_AGE_HOURS": "0"}),
     Bad("resume-with-a-region", ("run", "--db", "{db}", "--resume", "{run}", "--region", "us-east-1"),
         "--resume continues a run with the configuration it started with; drop --region, --service, "
         "--exclude-service and --dry-run/--no-dry-run"),

@@ -32,10 +32,11 @@ def fake_registry(monkeypatch):
     return install
 
 
-def job(db_path, run_id, region, keys, regional=()):
+def job(db_path, run_id, region, keys, regional=(), **applying):
     return orchestrator.RegionJob(run_id=run_id, region=region, types=tuple(keys), regions=REGIONS,
                                   regional_types=tuple(regional), db_path=str(db_path), dry_run=False,
-                                  profile=None, threads=2, types_at_once=4, wait_timeout=5, type_settings={})
+                                  profile=None, threads=2, types_at_once=4, wait_timeout=5, type_settings={},
+                                  **applying)
 
 
 def unit_spans(store, run_id, region):
@@ -87,6 +88,22 @@ def test_a_global_type_waits_for_its_regional_dependencies_in_every_region(fake_
     store.record(reporter.run_id, events.FAILED, region=REGIONS[1], service="fake", resource_type="a",
                  message="could not list")  # over, if not cleanly
     thread.join(timeout=10)
+    assert [(e["region"], e["resource_type"]) for e in reporter.events(events.UNIT_COMPLETED)
+            if e["service"] == "glob"] == [(registry.GLOBAL_REGION, "g")]
+
+
+def test_in_an_apply_a_global_type_waits_only_for_the_regional_units_of_its_plan(fake_registry, make_reporter,
+                                                                                  store, db_path):
+    fake_registry(slow_type("fake", "a"), slow_type("glob", "g", depends_on=("fake.a",), scope=registry.GLOBAL))
+    reporter = make_reporter(registry.GLOBAL_REGION)
+    the_job = job(db_path, reporter.run_id, registry.GLOBAL_REGION, ["glob.g"], regional=["fake.a"],
+                  applied_units=frozenset({(REGIONS[0], "fake.a"), (registry.GLOBAL_REGION, "glob.g")}))
+    thread = threading.Thread(target=sweep, args=(db_path, reporter, the_job))
+    thread.start()
+    time.sleep(1.5)
+    assert not reporter.events(events.UNIT_STARTED)
+    store.record(reporter.run_id, events.UNIT_COMPLETED, region=REGIONS[0], service="fake", resource_type="a")
+    thread.join(timeout=10)  # the plan has no fake.a in REGIONS[1]: nothing to wait for there
     assert [(e["region"], e["resource_type"]) for e in reporter.events(events.UNIT_COMPLETED)
             if e["service"] == "glob"] == [(registry.GLOBAL_REGION, "g")]
 

@@ -159,7 +159,9 @@ class Bench:
                 result.peak_mb = PeakMemory(process.pid).wait_for(process) / 1024
             result.wall = time.monotonic() - started
             result.exit_code = process.returncode
-            result.calls = collections.Counter(self.injector.actions)
+            result.calls = collections.Counter()
+            for (_, service, action), count in self.injector.actions.items():
+                result.calls[service, action] += count
             result.throttled = self.injector.counts["throttled"]
             firsts = [self.first_calls.first[r] for r in self.regions if r in self.first_calls.first]
             result.first_call = max(firsts) - started if firsts else None
