@@ -15,6 +15,7 @@ from costcutter.config import Settings
 from costcutter.store import EventStore
 
 Confirm = Callable[[str, list[str]], None]  # (account, regions): raises to refuse
+IDENTITY_KEYS = ("aws_profile", "assume_role_arn", "external_id", "role_session_name")
 
 
 class RunRefused(Exception):
@@ -48,31 +49,40 @@ class Outcome:
 def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator[Run]:
     """A new run of these settings: the account checked, `all` regions resolved, the
     deletion confirmed, the run recorded and claimed."""
-    session = aws.make_session(settings.aws_profile)
+    session = aws.make_session(settings.identity)
     account = aws.account_id(session)
-    regions = aws.enabled_regions(session) if settings.regions == "all" else list(settings.regions)
+    regions = settings.chosen_regions(aws.enabled_regions(session) if settings.regions == "all" else None)
+    if not regions:
+        raise settings.problem("excluded_regions", f"{settings.excluded_regions!r} excludes every region enabled "
+                                                   f"for account {account}; exclude fewer regions")
     if not settings.dry_run:
         confirm(account, regions)
     # Recorded by type, so a resume sweeps exactly these, whatever types later versions add.
     resolved = dataclasses.replace(settings, regions=regions, services=[t.key for t in settings.chosen_types()],
-                                   excluded_services=[])
+                                   excluded_services=[], excluded_regions=[])
     run_id = store.create_run(resolved.to_dict(), account, settings.dry_run)
     with store.claim(run_id):
         yield Run(run_id, resolved, account)
 
 
 @contextlib.contextmanager
-def resumed(store: EventStore, run_id: str, settings: Settings, confirm: Confirm) -> Iterator[Run | None]:
+def resumed(store: EventStore, run_id: str, settings: Settings, confirm: Confirm,
+            identity_given: bool = False) -> Iterator[Run | None]:
     """The run as it was started, claimed again; None when it finished with nothing left.
-    Only the database and the diagnostic log come from this invocation's settings."""
+    Only the database, the diagnostic log, the status interval and, when this invocation
+    names one (identity_given), who to act as come from this invocation's settings: the
+    account must be the run's all the same."""
     recorded = store.run(run_id)
     own = dataclasses.replace(config.restore(recorded["config"]), database=str(store.path),
-                              log_dir=settings.log_dir, log_level=settings.log_level)
+                              log_dir=settings.log_dir, log_level=settings.log_level,
+                              status_interval=settings.status_interval)
+    if identity_given:
+        own = dataclasses.replace(own, **{key: getattr(settings, key) for key in IDENTITY_KEYS})
     if store.status(run_id) == "finished" and not unfinished_units(store, run_id, own):
         yield None
         return
     with store.claim(run_id):  # before any AWS call: a second resume of the run stops here
-        account = aws.account_id(aws.make_session(own.aws_profile))
+        account = aws.account_id(aws.make_session(own.identity))
         if recorded["account_id"] and account != recorded["account_id"]:
             raise RunRefused(f"run {run_id} swept account {recorded['account_id']}, but these credentials are for "
                              f"account {account}; use the credentials of {recorded['account_id']}")

@@ -78,7 +78,7 @@ class RegionJob:
     regional_types: tuple[str, ...]  # keys of the run's regional types, likewise
     db_path: str
     dry_run: bool
-    profile: str | None
+    identity: aws.Identity
     threads: int
     types_at_once: int
     wait_timeout: int
@@ -136,7 +136,7 @@ def _jobs(run_id: str, units: list[Unit], settings: Settings) -> list[RegionJob]
     regional = tuple(dict.fromkeys(u.key for u in units if u.region != GLOBAL_REGION))
     return [RegionJob(run_id=run_id, region=region, types=tuple(keys), regions=tuple(settings.regions),
                       regional_types=regional, db_path=str(settings.database_path), dry_run=settings.dry_run,
-                      profile=settings.aws_profile, threads=settings.threads_per_resource_type,
+                      identity=settings.identity, threads=settings.threads_per_resource_type,
                       types_at_once=settings.resource_types_at_once, wait_timeout=settings.wait_timeout,
                       type_settings=settings.type_settings())
             for region, keys in sorted(by_region.items(), key=lambda item: item[0] == GLOBAL_REGION)]
@@ -247,7 +247,7 @@ def sweep_region(job: RegionJob) -> None:
         try:
             reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
                                 history=history, steps=steps, settings=job.type_settings, stop_event=_stop)
-            _RegionSweep(job, aws.make_session(job.profile), reporter, completed).run()
+            _RegionSweep(job, aws.make_session(job.identity), reporter, completed).run()
         finally:
             writer.close()
 
@@ -313,7 +313,11 @@ class _RegionSweep:
 
     def _wait_for_other_regions(self, rtype: registry.ResourceType) -> bool:
         """A global type waits until the regional types it depends on are over in every
-        region, as the log shows; False when the run is stopping first."""
+        region, as the log shows; False when the run is stopping first. A regional type waits
+        for its own region only, which its schedule does: with more regions than processes,
+        waiting for a region not yet started would wait for ever."""
+        if not rtype.is_global:
+            return True
         needed = {(region, dep) for dep in rtype.dependencies if dep in self.job.regional_types
                   for region in self.job.regions}
         if not needed:
