@@ -13,9 +13,8 @@ import tempfile
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox
+from costcutter import __version__, aws, completion, config, console, events, lifecycle, logs, progress, registry, sandbox
 from costcutter.config import ConfigError, Settings
 from costcutter.registry import GLOBAL_REGION
 from costcutter.store import EventStore, StoreError
@@ -57,6 +56,17 @@ def store_options(command):
     command = click.option("--db", metavar="PATH", help="The event log (SQLite) to use.")(command)
     command = click.option("--config", "config_file", metavar="PATH",
                            help="Config file (default ./costcutter.yaml, then $XDG_CONFIG_HOME/costcutter/config.yaml).")(command)
+    return console.verbosity_options(command)
+
+
+def aws_options(command):
+    """Who to act as, for every command that talks to AWS; each flag is a config key (aws_profile, ...)."""
+    for name, key, help_text in reversed((
+            ("--profile", "aws_profile", "AWS profile to use (default: AWS_PROFILE, else the default chain)."),
+            ("--assume-role-arn", "assume_role_arn", "Assume this IAM role (from the profile's credentials) for the sweep."),
+            ("--external-id", "external_id", "External id to pass to AssumeRole."),
+            ("--role-session-name", "role_session_name", "Session name for AssumeRole (default: costcutter)."))):
+        command = click.option(name, key, metavar=name.lstrip("-").split("-")[-1].upper(), help=help_text)(command)
     return command
 
 
@@ -98,6 +108,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="costcutter")
+@console.verbosity_options
 def cli():
     """Find the AWS resources that cost money and delete them, in every region, resumably.
 
@@ -113,38 +124,55 @@ def cli():
 
 @cli.command()
 @store_options
-@click.option("--region", "regions", multiple=True, metavar="REGION",
+@aws_options
+@click.option("--region", "regions", multiple=True, metavar="REGION", shell_complete=completion.regions_or_all,
               help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region.")
-@click.option("--service", "services", multiple=True, metavar="SERVICE",
+@click.option("--exclude-region", "excluded_regions", multiple=True, metavar="REGION",
+              shell_complete=completion.regions, help="Region not to sweep (repeatable, or comma-separated).")
+@click.option("--service", "services", multiple=True, metavar="SERVICE", shell_complete=completion.services,
               help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`.")
-@click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
+@click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE", shell_complete=completion.services,
               help="Service or type not to sweep (repeatable).")
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
 @click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
-@click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
+@click.option("--resume", "resume_id", metavar="RUN_ID", shell_complete=completion.run_ids,
+              help="Continue an interrupted run with its own configuration.")
+@console.output_option
 @friendly_errors
-def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
+def run(config_file, db, regions, excluded_regions, services, excluded, dry_run, yes, resume_id, **identity):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
-    selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
-                 "dry_run": dry_run}
+    selection = {"regions": _listed(regions), "excluded_regions": _listed(excluded_regions),
+                 "services": _listed(services), "excluded_services": _listed(excluded), "dry_run": dry_run}
     resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
     if resuming and any(value is not None for value in selection.values()):
-        raise UsageProblem("--resume continues a run with the configuration it started with; "
-                           "drop --region, --service, --exclude-service and --dry-run/--no-dry-run")
-    settings = config.load(config_file, {**selection, "database": db})
+        raise UsageProblem("--resume continues a run with the configuration it started with; drop --region, "
+                           "--exclude-region, --service, --exclude-service and --dry-run/--no-dry-run")
+    settings = _load_settings(config_file, {**selection, **identity, "database": db})
     _setup_logging(settings)
     confirm = functools.partial(_confirm, yes=yes)
+    out = console.current()
     with EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
         if not resuming:
             with lifecycle.started(store, settings, confirm) as started:
                 raise SystemExit(_sweep(store, started))
-        with lifecycle.resumed(store, resume_id, settings, confirm) as resumed:
+        with lifecycle.resumed(store, resume_id, settings, confirm,
+                               identity_given=any(value is not None for value in identity.values())) as resumed:
             if resumed is None:
-                click.echo(f"Run {resume_id} already finished; there is nothing to resume. "
+                out.result(f"Run {resume_id} already finished; there is nothing to resume. "
                            f"See `costcutter report {resume_id}`.")
+                if out.json:
+                    out.document(_report_document(store, resume_id))
                 raise SystemExit(EXIT_OK)
-            click.echo(f"Resuming run {resume_id}.")
+            out.info(f"Resuming run {resume_id}.")
             raise SystemExit(_sweep(store, resumed))
+
+
+def _load_settings(config_file, flags: dict) -> Settings:
+    """The configuration, with what it ignored said on stderr (a misspelt COSTCUTTER_* variable)."""
+    settings = config.load(config_file, {**flags, "log_level": console.current().effective_log_level})
+    for warning in settings.warnings:
+        console.current().warn(warning)
+    return settings
 
 
 def _listed(values: tuple[str, ...]) -> str | None:
@@ -175,64 +203,49 @@ def _at_a_terminal() -> bool:
 
 
 def _sweep(store: EventStore, run: lifecycle.Run) -> int:
-    """Sweep a claimed run with a progress bar, print what it did; returns the exit code."""
-    settings = run.settings
+    """Sweep a claimed run with the live view, print what it did; returns the exit code."""
+    settings, out = run.settings, console.current()
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
-    click.echo(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
-               f"{len(settings.regions)} regions of account {run.account}.")
-    progress = _Progress(store, run.id, total=len(orchestrator.plan(settings)), dry_run=settings.dry_run)
+    out.info(f"Run {run.id}: {mode} of {len(settings.chosen_types())} resource types in "
+             f"{len(settings.regions)} regions of account {run.account}.")
+    view = progress.live_view(store, run.id, settings, quiet=out.quiet)
+    stopping = functools.partial(view.note, "Stopping after the deletions in flight (Ctrl-C again to stop at once)...")
     try:
-        outcome = lifecycle.sweep(store, run, on_progress=progress.update, on_stopping=_say_stopping)
+        outcome = lifecycle.sweep(store, run, on_progress=view.update, on_stopping=stopping)
     except KeyboardInterrupt:
-        progress.close()
+        view.close()
         click.echo(f"\nRun {run.id} stopped at once. Resume it with: costcutter run --resume {run.id}", err=True)
         return EXIT_INTERRUPTED
-    progress.update()
-    progress.close()
-    click.echo()
-    _print_summary(store, run.id)
+    view.update()
+    view.close()
+    out.result()
+    out.result(_summary(store, run.id))
+    code = _exit_code(outcome)
     if outcome.interrupted:
-        click.echo(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
-        return EXIT_INTERRUPTED
-    click.echo(f"Run {run.id} finished. Details: costcutter report {run.id}  "
-               f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
-    if settings.dry_run:
-        click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
-    if not outcome.complete:
+        out.result(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
+    else:
+        out.result(f"Run {run.id} finished. Details: costcutter report {run.id}  "
+                   f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
+        if settings.dry_run:
+            out.info("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
+    if code == EXIT_FAILED:
         click.echo(f"{outcome.failed} resources failed, {outcome.unfinished_units} of {outcome.total_units} "
                    "units did not finish.", err=True)
-        return EXIT_FAILED
-    return EXIT_OK
+    if out.json:
+        out.document({**_report_document(store, run.id), "exit_code": code})
+    return code
 
 
-def _say_stopping() -> None:
-    click.echo("\nStopping after the deletions in flight (Ctrl-C again to stop at once)...")
-
-
-class _Progress:
-    """A progress bar read from the event log, like everything else."""
-
-    def __init__(self, store: EventStore, run_id: str, total: int, dry_run: bool):
-        self._store, self._run_id = store, run_id
-        self._shown = (events.WOULD_DELETE, events.FAILED) if dry_run else (events.DELETED, events.FAILED)
-        self._bar = tqdm(total=total, unit="unit", desc=f"run {run_id}", disable=None, leave=True)
-
-    def update(self):
-        if self._bar.disable:
-            return
-        counts = self._store.event_counts(self._run_id)
-        self._bar.n = self._store.completed_unit_count(self._run_id)
-        self._bar.set_postfix({kind: counts.get(kind, 0) for kind in self._shown}, refresh=False)
-        self._bar.refresh()
-
-    def close(self):
-        self._bar.close()
+def _exit_code(outcome: lifecycle.Outcome) -> int:
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if outcome.complete else EXIT_FAILED
 
 
 # report, runs, services
 
 @cli.command()
-@click.argument("run_id", required=False)
+@click.argument("run_id", required=False, shell_complete=completion.run_ids)
 @store_options
 @click.option("--csv", "csv_path", metavar="PATH", help="Export every event of the run as CSV (`-` for stdout).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -250,9 +263,7 @@ def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
         return
     status = store.status(run_id)
     if as_json:
-        run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
-        click.echo(json.dumps({"run": {**run_info, "status": status}, "summary": store.summary(run_id),
-                               "problems": store.problems(run_id), "totals": store.outcome_counts(run_id)}, indent=2))
+        click.echo(json.dumps(_report_document(store, run_id), indent=2))
         return
     summary = _summary(store, run_id)  # read before anything is shown: a log that cannot be read is one line
     mode = "dry run" if run["dry_run"] else "real deletion"
@@ -261,8 +272,12 @@ def _report(store: EventStore, run_id: str, csv_path, as_json) -> None:
     click.echo(summary)
 
 
-def _print_summary(store: EventStore, run_id: str) -> None:
-    click.echo(_summary(store, run_id))
+def _report_document(store: EventStore, run_id: str) -> dict:
+    """What `report --json` and `run --output json` print: the run, its outcomes, its problems."""
+    run = store.run(run_id)
+    run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version")}
+    return {"run": {**run_info, "status": store.status(run_id)}, "summary": store.summary(run_id),
+            "problems": store.problems(run_id), "totals": store.outcome_counts(run_id)}
 
 
 def _summary(store: EventStore, run_id: str) -> str:
@@ -331,39 +346,55 @@ def _as_text_cell(value):
 
 @cli.command()
 @store_options
+@console.output_option
 @friendly_errors
 def runs(config_file, db):
     """The runs in the event log, with their status and counts."""
+    out = console.current()
     with _open_existing_store(config_file, db) as store:
         rows = store.runs()
+        path = store.path
+    if out.json:
+        out.document({"database": str(path), "runs": rows})
+        return
     if not rows:
-        click.echo("No runs yet.")
+        out.result("No runs yet.")
         return
     for row in rows:
         row["mode"] = "dry run" if row["dry_run"] else "real"
         row["created_at"] = row["created_at"][:19].replace("T", " ")
-    click.echo(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
+    out.result(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
                                    events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, "pending"],
                             {"created_at": "started", "account_id": "account"}))
 
 
 @cli.command()
+@console.verbosity_options
+@console.output_option
 def services():
     """What CostCutter can clean: every resource type, its scope and what it depends on."""
+    out = console.current()
+    types = sorted(registry.resource_types(), key=lambda t: t.service)  # stable: keeps dependency order
+    if out.json:
+        out.document([{"service": t.service, "type": t.name, "key": t.key, "scope": t.scope,
+                       "depends_on": list(t.dependencies), "settings": list(t.all_settings), "summary": t.summary}
+                      for t in types])
+        return
     rows = [{"service": t.service, "resource_type": t.name, "scope": t.scope, "depends_on": ", ".join(t.dependencies),
-             "settings": ", ".join(t.all_settings), "summary": t.summary}
-            for t in sorted(registry.resource_types(), key=lambda t: t.service)]  # stable: keeps dependency order
-    click.echo(format_table(rows, ["service", "resource_type", "scope", "depends_on", "settings", "summary"],
+             "settings": ", ".join(t.all_settings), "summary": t.summary} for t in types]
+    out.result(format_table(rows, ["service", "resource_type", "scope", "depends_on", "settings", "summary"],
                             {"resource_type": "type", "depends_on": "depends on"}))
 
 
 def _open_existing_store(config_file, db) -> EventStore:
-    settings = config.load(config_file, {"database": db})
+    settings = _load_settings(config_file, {"database": db})
     return EventStore(settings.database_path, read_only=True)
 
 
 def _setup_logging(settings: Settings) -> None:
-    """A log_dir that was asked for must work; the default one is only worth a warning."""
+    """A log_dir that was asked for must work; the default one is only worth a warning. With
+    -v, the diagnostic log is shown on stderr too."""
+    out = console.current()
     try:
         logs.setup_main(settings.log_path, settings.log_level)
     except OSError as error:
@@ -371,14 +402,16 @@ def _setup_logging(settings: Settings) -> None:
             raise settings.problem("log_dir", f"cannot write the diagnostic log in {settings.log_path} "
                                               f"({error.strerror}); use a folder you can write, or leave log_dir "
                                               "unset for the default") from None
-        click.echo(f"Warning: cannot write the diagnostic log in {settings.log_path} ({error.strerror}); "
-                   "going on without it.", err=True)
+        out.warn(f"cannot write the diagnostic log in {settings.log_path} ({error.strerror}); going on without it.")
+    if out.verbose:
+        logs.echo_to_stderr(settings.log_level)
 
 
 # demo
 
 @cli.command()
 @click.option("--db", type=click.Path(dir_okay=False), help="Event log for the demo (default: a new temporary one).")
+@console.verbosity_options
 @friendly_errors
 def demo(db):
     """Sweep a local sandbox: a moto server on 127.0.0.1, seeded with resources; never real AWS."""
@@ -392,8 +425,8 @@ def demo(db):
             click.echo(f"Seeded {region}: one of each of {len(made)} resource types, and a web stack "
                        f"({', '.join(stack)})")
         sandbox.seed(GLOBAL_REGION)
-        base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
-                                  "log_dir": str(workdir), "wait_timeout": 30})
+        base = _load_settings(None, {"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
+                                     "log_dir": str(workdir), "wait_timeout": 30})
         _setup_logging(base)
         for dry_run in (True, False):
             step = "1. A dry run lists what would be deleted" if dry_run else "2. A real run deletes it"
