@@ -42,6 +42,8 @@ EXCLUDED_HINT = "use names like ec2, s3 or a type like ec2.instances (see `costc
 LEVELS = "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
 CSV_HINT = "pass --csv a file path you can write, or - for standard output"
 NOT_A_LOG = "is not a readable CostCutter event log"
+RESUME_TAKES_NO_SELECTION = ("--resume continues a run with the configuration it started with; drop --region, "
+                             "--exclude-region, --service, --exclude-service and --dry-run/--no-dry-run")
 RUN = ("run", "--db", "{db}", "--region", "us-east-1")  # reaches AWS unless something stops it first
 NO_KEYS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None}
 AWS_CONFIG = """\
@@ -182,14 +184,13 @@ CASES = [
     Bad("resume-without-a-log", ("run", "--db", "{db}", "--resume", "nosuchrun"),
         "no event log at {db}; run `costcutter run` first or pass --db", db="none"),
     Bad("resume-with-a-region", ("run", "--db", "{db}", "--resume", "{run}", "--region", "us-east-1"),
-        "--resume continues a run with the configuration it started with; drop --region, --service, "
-        "--exclude-service and --dry-run/--no-dry-run"),
+        RESUME_TAKES_NO_SELECTION),
     Bad("resume-with-a-service", ("run", "--db", "{db}", "--resume", "{run}", "--exclude-service", "s3"),
-        "--resume continues a run with the configuration it started with; drop --region, --service, "
-        "--exclude-service and --dry-run/--no-dry-run"),
+        RESUME_TAKES_NO_SELECTION),
+    Bad("resume-with-an-excluded-region", ("run", "--db", "{db}", "--resume", "{run}", "--exclude-region", "eu-west-1"),
+        RESUME_TAKES_NO_SELECTION),
     Bad("resume-of-a-dry-run-for-real", ("run", "--db", "{db}", "--resume", "{run}", "--no-dry-run", "--yes"),
-        "--resume continues a run with the configuration it started with; drop --region, --service, "
-        "--exclude-service and --dry-run/--no-dry-run"),
+        RESUME_TAKES_NO_SELECTION),
     # CSV exports
     Bad("csv-to-a-folder", ("report", "--db", "{db}", "--csv", "{tmp}"),
         f"cannot write the CSV export to {{tmp}}: Is a directory; {CSV_HINT}"),

@@ -2,10 +2,10 @@
 status line instead where stderr is not a terminal."""
 
 import io
+import os
 import re
 import subprocess
 import sys
-import os
 
 import pytest
 
