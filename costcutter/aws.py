@@ -9,9 +9,11 @@ import weakref
 
 import boto3
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 import botocore.loaders
 import botocore.regions
+import botocore.session
 
 # Throttling and transient errors are retried by botocore itself, with client-side rate
 # limiting in adaptive mode, so no handler retries by hand. On top of that every call is
@@ -46,15 +48,54 @@ _clients: "weakref.WeakKeyDictionary[boto3.Session, dict]" = weakref.WeakKeyDict
 _clients_lock = threading.Lock()
 
 
-def make_session(profile: str | None) -> boto3.Session:
-    """A session for aws_profile, else the default chain; botocore reads the profile (from
-    aws_profile or AWS_PROFILE) as soon as the session is made."""
+DEFAULT_ROLE_SESSION_NAME = "costcutter"
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who CostCutter acts as: a profile (None: AWS_PROFILE, else the default chain), and a
+    role assumed with its credentials. Names only, never a secret: a run records it, and each
+    region process makes its own session from it."""
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str | None = None
+
+
+def make_session(who: "Identity | str | None") -> boto3.Session:
+    """A session for the profile (from aws_profile or AWS_PROFILE), else the default chain,
+    with the role assumed when one is named; botocore reads the profile as soon as the
+    session is made."""
+    who = who if isinstance(who, Identity) else Identity(profile=who)
     try:
-        return boto3.Session(profile_name=profile)
+        session = boto3.Session(profile_name=who.profile)
     except botocore.exceptions.ProfileNotFound as error:
         name = error.kwargs["profile"]
         raise AwsSetupError(f"AWS profile {name!r} is not configured; check AWS_PROFILE and aws_profile, "
                             f"or run `aws configure --profile {name}`") from None
+    return _assuming_role(session, who) if who.role_arn else session
+
+
+def _assuming_role(source: boto3.Session, who: Identity) -> boto3.Session:
+    """A session whose credentials come from STS AssumeRole, made with the source session's
+    credentials by botocore's own fetcher, asked for at the first call and refreshed before
+    they expire (as for a profile with role_arn). Nothing of them is kept but in memory."""
+    extra = {"RoleSessionName": who.role_session_name or DEFAULT_ROLE_SESSION_NAME}
+    if who.external_id:
+        extra["ExternalId"] = who.external_id
+
+    def fetch():
+        credentials = source.get_credentials()
+        if credentials is None:
+            raise botocore.exceptions.NoCredentialsError()
+        sts = functools.partial(source.client, region_name=home_region(source))
+        return botocore.credentials.AssumeRoleCredentialFetcher(
+            client_creator=sts, source_credentials=credentials, role_arn=who.role_arn,
+            extra_args=extra).fetch_credentials()
+
+    core = botocore.session.Session(profile=who.profile)
+    core._credentials = botocore.credentials.DeferredRefreshableCredentials(refresh_using=fetch, method="assume-role")
+    return boto3.Session(botocore_session=core, region_name=source.region_name)
 
 
 @functools.cache

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from costcutter import __version__, events, logs
+from costcutter import __version__, console, events, logs
 from costcutter.lazy import lazy_import
 from costcutter.tables import format_table, plural
 
@@ -28,10 +28,16 @@ if TYPE_CHECKING:
     from costcutter.store import EventStore
 
 # Loaded when a command first uses them, so `costcutter --help` starts at once.
-aws, boto3, config, confirmation, costs, guards, lifecycle, orchestrator, outcomes, plans, registry, sandbox, _store = map(
-    lazy_import, ("costcutter.aws", "boto3", "costcutter.config", "costcutter.confirmation", "costcutter.costs",
-                  "costcutter.guards", "costcutter.lifecycle", "costcutter.orchestrator", "costcutter.outcomes",
-                  "costcutter.plans", "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
+(aws, boto3, completion, config, confirmation, costs, guards, lifecycle, orchestrator, outcomes, plans, progress,
+ registry, sandbox, _store) = map(lazy_import, (
+    "costcutter.aws", "boto3", "costcutter.completion", "costcutter.config", "costcutter.confirmation",
+    "costcutter.costs", "costcutter.guards", "costcutter.lifecycle", "costcutter.orchestrator", "costcutter.outcomes",
+    "costcutter.plans", "costcutter.progress", "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
+
+
+def _completes(name: str):
+    """A shell completion of costcutter/completion.py, loaded only when a shell asks."""
+    return lambda ctx, param, incomplete: getattr(completion, name)(ctx, param, incomplete)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,17 @@ def store_options(command):
     command = click.option("--db", metavar="PATH", help="The event log (SQLite) to use.")(command)
     command = click.option("--config", "config_file", metavar="PATH",
                            help="Config file (default ./costcutter.yaml, then $XDG_CONFIG_HOME/costcutter/config.yaml).")(command)
+    return console.verbosity_options(command)
+
+
+def aws_options(command):
+    """Who to act as, for every command that talks to AWS; each flag is a config key (aws_profile, ...)."""
+    for name, key, help_text in reversed((
+            ("--profile", "aws_profile", "AWS profile to use (default: AWS_PROFILE, else the default chain)."),
+            ("--assume-role-arn", "assume_role_arn", "Assume this IAM role (from the profile's credentials) for the sweep."),
+            ("--external-id", "external_id", "External id to pass to AssumeRole."),
+            ("--role-session-name", "role_session_name", "Session name for AssumeRole (default: costcutter)."))):
+        command = click.option(name, key, metavar=name.lstrip("-").split("-")[-1].upper(), help=help_text)(command)
     return command
 
 
@@ -111,6 +128,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="costcutter")
+@console.verbosity_options
 def cli():
     """Find the AWS resources that cost money and delete them, in every region, resumably.
 
@@ -127,80 +145,98 @@ def cli():
 def sweep_options(command):
     """The options of `run` that `destroy` shares."""
     for option in reversed([
-        click.option("--region", "regions", multiple=True, metavar="REGION",
+        click.option("--region", "regions", multiple=True, metavar="REGION", shell_complete=_completes("regions_or_all"),
                      help="Region to sweep (repeatable, or comma-separated); `all` for every enabled region."),
-        click.option("--service", "services", multiple=True, metavar="SERVICE",
+        click.option("--exclude-region", "excluded_regions", multiple=True, metavar="REGION",
+                     shell_complete=_completes("regions"), help="Region not to sweep (repeatable, or comma-separated)."),
+        click.option("--service", "services", multiple=True, metavar="SERVICE", shell_complete=_completes("services"),
                      help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`."),
         click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
-                     help="Service or type not to sweep (repeatable)."),
+                     shell_complete=_completes("services"), help="Service or type not to sweep (repeatable)."),
         click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt (the account guards "
                                                   "still apply)."),
         click.option("--list", "listed", is_flag=True, help="End with every resource: id, name and outcome (what a "
                                                              "dry run would delete)."),
+        console.output_option,
     ]):
         command = option(command)
-    return store_options(command)
+    return store_options(aws_options(command))
 
 
 @cli.command()
 @sweep_options
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
-@click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
+@click.option("--resume", "resume_id", metavar="RUN_ID", shell_complete=_completes("run_ids"),
+              help="Continue an interrupted run with its own configuration.")
 @friendly_errors
-def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, listed):
+def run(dry_run, resume_id, **options):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
-    _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, listed)
+    _run(dry_run=dry_run, resume_id=resume_id, **options)
 
 
 @cli.command()
 @sweep_options
 @friendly_errors
-def destroy(config_file, db, regions, services, excluded, yes, listed):
+def destroy(**options):
     """Delete in the chosen regions and services: `run --no-dry-run`, with its confirmation."""
-    _run(config_file, db, regions, services, excluded, dry_run=False, yes=yes, resume_id=None, listed=listed)
+    _run(dry_run=False, resume_id=None, **options)
 
 
-def _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, listed):
-    selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
-                 "dry_run": dry_run}
+def _run(config_file, db, regions, excluded_regions, services, excluded, dry_run, yes, resume_id, listed, **identity):
+    selection = {"regions": _listed(regions), "excluded_regions": _listed(excluded_regions),
+                 "services": _listed(services), "excluded_services": _listed(excluded), "dry_run": dry_run}
     resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
     if resuming and any(value is not None for value in selection.values()):
-        raise UsageProblem("--resume continues a run with the configuration it started with; "
-                           "drop --region, --service, --exclude-service and --dry-run/--no-dry-run")
-    settings = config.load(config_file, {**selection, "database": db})
+        raise UsageProblem("--resume continues a run with the configuration it started with; drop --region, "
+                           "--exclude-region, --service, --exclude-service and --dry-run/--no-dry-run")
+    settings = _load_settings(config_file, {**selection, **identity, "database": db})
     _setup_logging(settings)
     confirm = functools.partial(confirmation.confirm_run, yes=yes)
+    out = console.current()
     with _store.EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
         if not resuming:
             with lifecycle.started(store, settings, confirm) as started:
                 raise SystemExit(_sweep(store, started, listed))
-        with lifecycle.resumed(store, resume_id, settings, confirm) as resumed:
+        with lifecycle.resumed(store, resume_id, settings, confirm,
+                               identity_given=any(value is not None for value in identity.values())) as resumed:
             if resumed is None:
-                click.echo(f"Run {resume_id} already finished; there is nothing to resume. "
+                out.result(f"Run {resume_id} already finished; there is nothing to resume. "
                            f"See `costcutter report {resume_id}`.")
+                if out.json:
+                    out.document(_report_document(store, resume_id))
                 raise SystemExit(EXIT_OK)
-            click.echo(f"Resuming run {resume_id}.")
+            out.info(f"Resuming run {resume_id}.")
             raise SystemExit(_sweep(store, resumed, listed))
 
 
 @cli.command()
-@click.argument("plan_run_id", metavar="PLAN_RUN_ID")
+@click.argument("plan_run_id", metavar="PLAN_RUN_ID", shell_complete=_completes("run_ids"))
 @store_options
-@click.option("--yes", is_flag=True, help="Confirm the deletion without the prompt.")
+@aws_options
+@click.option("--yes", is_flag=True, help="Confirm the deletion without the prompt (the account guards still apply).")
 @click.option("--allow-stale-plan", is_flag=True, help="Apply a plan older than max_plan_age_hours all the same.")
+@click.option("--list", "listed", is_flag=True, help="End with every resource: id, name and outcome.")
+@console.output_option
 @friendly_errors
-def apply(plan_run_id, config_file, db, yes, allow_stale_plan):
+def apply(plan_run_id, config_file, db, yes, allow_stale_plan, listed, **identity):
     """Delete exactly what a dry run (the plan) would delete, and nothing made since."""
-    settings = config.load(config_file, {"database": db})
+    settings = _load_settings(config_file, {**identity, "database": db})
     _setup_logging(settings)
-
     confirm = functools.partial(confirmation.confirm_run, yes=yes)
     with _store.EventStore(settings.database_path, check_integrity=True, create=False) as store:
         with lifecycle.applied(store, plan_run_id, settings, confirm, allow_stale_plan) as started:
             if started is None:
-                click.echo(f"Plan {plan_run_id} would delete nothing; there is nothing to apply.")
+                console.current().result(f"Plan {plan_run_id} would delete nothing; there is nothing to apply.")
                 raise SystemExit(EXIT_OK)
-            raise SystemExit(_sweep(store, started))
+            raise SystemExit(_sweep(store, started, listed))
+
+
+def _load_settings(config_file, flags: dict) -> Settings:
+    """The configuration, with what it ignored said on stderr (a misspelt COSTCUTTER_* variable)."""
+    settings = config.load(config_file, {**flags, "log_level": console.current().effective_log_level})
+    for warning in settings.warnings:
+        console.current().warn(warning)
+    return settings
 
 
 def _listed(values: tuple[str, ...]) -> str | None:
@@ -213,69 +249,52 @@ def _listed(values: tuple[str, ...]) -> str | None:
 
 
 def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_summary: bool = True) -> int:
-    """Sweep a claimed run with a progress bar, print what it did (every failed and kept
+    """Sweep a claimed run with the live view, print what it did (every failed and kept
     resource, and with `listed` every resource); returns the exit code."""
-    settings = run.settings
+    settings, out = run.settings, console.current()
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
     if run.plan:
-        click.echo(f"Run {run.id}: {mode} of the {plural(len(run.plan.resources), 'resource')} of plan "
-                   f"{run.plan.run_id} ({plural(len(run.units), 'unit')}: types in regions) in account {run.account}.")
+        out.info(f"Run {run.id}: {mode} of the {plural(len(run.plan.resources), 'resource')} of plan "
+                 f"{run.plan.run_id} ({plural(len(run.units), 'unit')}: types in regions) in account {run.account}.")
     else:
-        click.echo(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
-                   f"{plural(len(settings.regions), 'region')} of account {run.account}.")
-    progress = _Progress(store, run.id, total=len(run.units), dry_run=settings.dry_run)
+        out.info(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
+                 f"{plural(len(settings.regions), 'region')} of account {run.account}.")
+    view = progress.live_view(store, run.id, settings, quiet=out.quiet)
+    stopping = functools.partial(view.note, "Stopping after the deletions in flight (Ctrl-C again to stop at once)...")
     try:
-        outcome = lifecycle.sweep(store, run, on_progress=progress.update, on_stopping=_say_stopping)
+        outcome = lifecycle.sweep(store, run, on_progress=view.update, on_stopping=stopping)
     except KeyboardInterrupt:
-        progress.close()
+        view.close()
         click.echo(f"\nRun {run.id} stopped at once. Resume it with: costcutter run --resume {run.id}", err=True)
         return EXIT_INTERRUPTED
-    progress.update()
-    progress.close()
-    click.echo()
+    view.update()
+    view.close()
     if show_summary:
-        _print_summary(store, run.id, listed=listed)
-        click.echo()
-        click.echo(_estimate(store, run.id, settings.dry_run))
+        out.result()
+        out.result(_summary(store, run.id, listed))
+        out.result()
+        out.result(_estimate(store, run.id, settings.dry_run))
+    code = _exit_code(outcome)
     if outcome.interrupted:
-        click.echo(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
-        return EXIT_INTERRUPTED
-    click.echo(f"Run {run.id} finished. Details: costcutter report {run.id}  "
-               f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
-    if settings.dry_run:
-        click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete, "
-                   f"or delete exactly what it listed with: costcutter apply {run.id}")
-    if not outcome.complete:
+        out.result(f"Run {run.id} was interrupted. Resume it with: costcutter run --resume {run.id}")
+    else:
+        out.result(f"Run {run.id} finished. Details: costcutter report {run.id}  "
+                   f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
+        if settings.dry_run:
+            out.info("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete, "
+                     f"or delete exactly what it listed with: costcutter apply {run.id}")
+    if code == EXIT_FAILED:
         click.echo(f"{plural(outcome.failed, 'resource')} failed, {outcome.unfinished_units} of "
                    f"{plural(outcome.total_units, 'unit')} did not finish.", err=True)
-        return EXIT_FAILED
-    return EXIT_OK
+    if out.json:
+        out.document({**_report_document(store, run.id), "exit_code": code})
+    return code
 
 
-def _say_stopping() -> None:
-    click.echo("\nStopping after the deletions in flight (Ctrl-C again to stop at once)...")
-
-
-class _Progress:
-    """A progress bar read from the event log, like everything else."""
-
-    def __init__(self, store: EventStore, run_id: str, total: int, dry_run: bool):
-        self._store, self._run_id = store, run_id
-        self._shown = (events.WOULD_DELETE, events.FAILED) if dry_run else (events.DELETED, events.FAILED)
-        from tqdm import tqdm
-
-        self._bar = tqdm(total=total, unit="unit", desc=f"run {run_id}", disable=None, leave=True)
-
-    def update(self):
-        if self._bar.disable:
-            return
-        counts = self._store.event_counts(self._run_id)
-        self._bar.n = self._store.completed_unit_count(self._run_id)
-        self._bar.set_postfix({kind: counts.get(kind, 0) for kind in self._shown}, refresh=False)
-        self._bar.refresh()
-
-    def close(self):
-        self._bar.close()
+def _exit_code(outcome: lifecycle.Outcome) -> int:
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if outcome.complete else EXIT_FAILED
 
 
 # report, runs, services
@@ -297,7 +316,7 @@ def reader_may_leave(command):
 
 
 @cli.command()
-@click.argument("run_id", required=False)
+@click.argument("run_id", required=False, shell_complete=_completes("run_ids"))
 @store_options
 @click.option("--csv", "csv_path", is_flag=False, flag_value="-", metavar="[PATH]",
               help="Export the run as CSV to PATH; to standard output without PATH (or with -).")
@@ -352,15 +371,7 @@ def _refuse_conflicting_formats(**given: bool) -> None:
 
 
 def _print_json_report(store: EventStore, run: dict, plan_only: bool) -> None:
-    run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version", "plan_run_id")}
-    document = {"run": {**run_info, "status": store.status(run["id"])}}
-    if not plan_only:
-        document.update(summary=store.summary(run["id"]), problems=store.problems(run["id"]),
-                        totals=store.outcome_counts(run["id"]), resources=outcomes.by_outcome(store, run["id"]),
-                        estimate=costs.run_estimate(store, run["id"], run["dry_run"]))
-    if run["dry_run"]:
-        document["plan"] = plans.rows(store, run["id"])
-    click.echo(json.dumps(document, indent=2))
+    click.echo(json.dumps(_report_document(store, run["id"], plan_only), indent=2))
 
 
 def _print_text_report(store: EventStore, run: dict, listed: bool, full: bool, plan_only: bool) -> None:
@@ -383,6 +394,21 @@ def _print_text_report(store: EventStore, run: dict, listed: bool, full: bool, p
 
 
 PLAN_COLUMNS = ["region", "service", "resource_type", "resource_id", "name", "created", "tags", "properties"]
+
+
+def _report_document(store: EventStore, run_id: str, plan_only: bool = False) -> dict:
+    """What `report --json` and `--output json` print: the run, its outcomes with their
+    resources, its problems, the estimate, and for a dry run its plan."""
+    run = store.run(run_id)
+    run_info = {key: run[key] for key in ("id", "created_at", "account_id", "dry_run", "version", "plan_run_id")}
+    document = {"run": {**run_info, "status": store.status(run_id)}}
+    if not plan_only:
+        document.update(summary=store.summary(run_id), problems=store.problems(run_id),
+                        totals=store.outcome_counts(run_id), resources=outcomes.by_outcome(store, run_id),
+                        estimate=costs.run_estimate(store, run_id, run["dry_run"]))
+    if run["dry_run"]:
+        document["plan"] = plans.rows(store, run_id)
+    return document
 
 
 def _plan_section(run_id: str, planned: list[dict]) -> str:
@@ -495,38 +521,56 @@ def _as_text_cell(value):
 
 @cli.command()
 @store_options
+@console.output_option
 @friendly_errors
 @reader_may_leave
 def runs(config_file, db):
     """The runs in the event log, with their status and counts, and where the log is."""
+    out = console.current()
     path = _database_path(config_file, db)
     if not path.exists():
-        click.echo(f"No runs yet: there is no event log at {path}.\n"
+        if out.json:
+            out.document({"database": str(path), "runs": []})
+            return
+        out.result(f"No runs yet: there is no event log at {path}.\n"
                    "Start with a dry run, which deletes nothing: costcutter run --region us-east-1")
         return
     with _store.EventStore(path, read_only=True) as store:
         rows = store.runs()
         for row in rows:
-            row["mode"] = ("dry run" if row["dry_run"] else f"applies {row['plan_run_id']}" if row["plan_run_id"]
-                           else "real")
-            row["created_at"] = row["created_at"][:19].replace("T", " ")
             row["estimate"] = costs.money(costs.savings(store, row["id"], row["dry_run"]).usd)
-    click.echo(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
-                                   events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, events.SKIPPED, "pending", "estimate"],
+    if out.json:
+        out.document({"database": str(path), "runs": rows})
+        return
+    for row in rows:
+        row["mode"] = ("dry run" if row["dry_run"] else f"applies {row['plan_run_id']}" if row["plan_run_id"]
+                       else "real")
+        row["created_at"] = row["created_at"][:19].replace("T", " ")
+    out.result(format_table(rows, ["id", "created_at", "account_id", "mode", "status", events.DELETED,
+                                   events.WOULD_DELETE, events.ALREADY_GONE, events.FAILED, events.SKIPPED, "pending",
+                                   "estimate"],
                             {"created_at": "started", "account_id": "account", events.SKIPPED: "kept",
                              "estimate": "estimated saving/month"})
                if rows else "No runs yet.")
-    click.echo(f"Event log: {path}")
+    out.result(f"Event log: {path}")
 
 
 @cli.command()
 @reader_may_leave
+@console.verbosity_options
+@console.output_option
 def services():
     """What CostCutter can clean: every resource type, its scope and what it depends on."""
+    out = console.current()
+    types = sorted(registry.resource_types(), key=lambda t: t.service)  # stable: keeps dependency order
+    if out.json:
+        out.document([{"service": t.service, "type": t.name, "key": t.key, "scope": t.scope,
+                       "depends_on": list(t.dependencies), "settings": list(t.all_settings), "summary": t.summary}
+                      for t in types])
+        return
     rows = [{"service": t.service, "resource_type": t.name, "scope": t.scope, "depends_on": ", ".join(t.dependencies),
-             "settings": ", ".join(t.all_settings), "summary": t.summary}
-            for t in sorted(registry.resource_types(), key=lambda t: t.service)]  # stable: keeps dependency order
-    click.echo(format_table(rows, ["service", "resource_type", "scope", "depends_on", "settings", "summary"],
+             "settings": ", ".join(t.all_settings), "summary": t.summary} for t in types]
+    out.result(format_table(rows, ["service", "resource_type", "scope", "depends_on", "settings", "summary"],
                             {"resource_type": "type", "depends_on": "depends on"}))
 
 
@@ -547,8 +591,8 @@ def update(config_file, db, regions):
     unknown = [region for region in chosen if region not in aws.known_regions()]
     if unknown:
         raise UsageProblem(f"--region {unknown[0]!r} is not an AWS region; pass a region such as us-east-1")
-    settings = config.load(config_file, {"database": db})
-    client = aws.client(aws.make_session(settings.aws_profile), "pricing", costs.PRICING_REGION)
+    settings = _load_settings(config_file, {"database": db})
+    client = aws.client(aws.make_session(settings.identity), "pricing", costs.PRICING_REGION)
     try:
         rows, result = costs.fetch_prices(client, chosen)
     except botocore.exceptions.NoCredentialsError:
@@ -571,11 +615,13 @@ def _open_existing_store(config_file, db) -> EventStore:
 
 
 def _database_path(config_file, db) -> Path:
-    return Path(config.load(config_file, {"database": db}).database_path)
+    return Path(_load_settings(config_file, {"database": db}).database_path)
 
 
 def _setup_logging(settings: Settings) -> None:
-    """A log_dir that was asked for must work; the default one is only worth a warning."""
+    """A log_dir that was asked for must work; the default one is only worth a warning. With
+    -v, the diagnostic log is shown on stderr too."""
+    out = console.current()
     try:
         logs.setup_main(settings.log_path, settings.log_level)
     except OSError as error:
@@ -583,8 +629,9 @@ def _setup_logging(settings: Settings) -> None:
             raise settings.problem("log_dir", f"cannot write the diagnostic log in {settings.log_path} "
                                               f"({error.strerror}); use a folder you can write, or leave log_dir "
                                               "unset for the default") from None
-        click.echo(f"Warning: cannot write the diagnostic log in {settings.log_path} ({error.strerror}); "
-                   "going on without it.", err=True)
+        out.warn(f"cannot write the diagnostic log in {settings.log_path} ({error.strerror}); going on without it.")
+    if out.verbose:
+        logs.echo_to_stderr(settings.log_level)
 
 
 # demo
@@ -603,6 +650,7 @@ DEMO_GONE_ALONG = {
 @cli.command()
 @click.option("--db", type=click.Path(dir_okay=False), help="Keep the demo's event log here (default: a temporary "
                                                             "one, removed at the end).")
+@console.verbosity_options
 @friendly_errors
 def demo(db):
     """Sweep a local sandbox: a moto server on 127.0.0.1, seeded with resources; never real AWS."""
@@ -620,8 +668,8 @@ def _demo(workdir: Path, kept_db: Path | None) -> None:
     with sandbox.running_server() as endpoint:
         click.echo(f"Started a local AWS sandbox (moto) at {endpoint}; dummy credentials, no real AWS.")
         _seed_demo()
-        base = config.load(flags={"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
-                                  "log_dir": str(workdir), "wait_timeout": 30})
+        base = _load_settings(None, {"regions": list(DEMO_REGIONS), "services": "all", "database": str(db_path),
+                                     "log_dir": str(workdir), "wait_timeout": 30})
         _setup_logging(base)
         run_ids = []
         for dry_run in (True, False):

@@ -5,6 +5,7 @@ it came from, the bad value and what is allowed, in one line.
 """
 
 import dataclasses
+import difflib
 import functools
 import os
 import re
@@ -49,11 +50,18 @@ class Settings:
     log_dir: str | None
     log_level: str
     accounts: dict  # allow, deny, blocked_alias_terms: see costcutter/guards.py
+    excluded_regions: list[str] = dataclasses.field(default_factory=list)
+    assume_role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str | None = None
+    status_interval: int = 5
     # Where each key's value came from, for errors found after validation; not part of a run's configuration.
     sources: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    # What was ignored, worded for the user (a misspelt COSTCUTTER_* variable); not part of it either.
+    warnings: tuple[str, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {key: value for key, value in dataclasses.asdict(self).items() if key != "sources"}
+        return {key: value for key, value in dataclasses.asdict(self).items() if key not in ("sources", "warnings")}
 
     def problem(self, key: str, message: str) -> "ConfigError":
         return ConfigError(_key_problem(key, self.sources.get(key, "configuration"), message))
@@ -71,6 +79,16 @@ class Settings:
 
     def chosen_services(self) -> list[str]:
         return list(dict.fromkeys(t.service for t in self.chosen_types()))
+
+    def chosen_regions(self, enabled: list[str] | None = None) -> list[str]:
+        """The regions to sweep, less those excluded; `all` is the enabled regions, which the caller asks AWS for."""
+        regions = enabled if self.regions == "all" else self.regions
+        return [region for region in regions if region not in self.excluded_regions]
+
+    @property
+    def identity(self) -> aws.Identity:
+        """Who the sweep acts as: a profile, and maybe a role assumed from it (no secret: names only)."""
+        return aws.Identity(self.aws_profile, self.assume_role_arn, self.external_id, self.role_session_name)
 
     @property
     def database_path(self) -> Path:
@@ -102,6 +120,10 @@ class _Validator(cerberus.Validator):
 
     def _check_with_regions(self, field, value):
         self._check_all_or_list(field, value, aws.known_regions(), "a known AWS region", "names like us-east-1, eu-west-1")
+
+    def _check_with_region_names(self, field, value):
+        self._check_all_or_list(field, value, aws.known_regions(), "a known AWS region", "names like us-east-1, eu-west-1",
+                                allow_all=False)
 
     def _check_with_services(self, field, value):
         self._check_all_or_list(field, value, _selectable(), "a service or type CostCutter can clean", SELECTION_HINT)
@@ -136,6 +158,13 @@ class _Validator(cerberus.Validator):
                 self._error(field, f"'{item}' is not a term to look for in account aliases; use words like prod, "
                                    "or [] to turn the check off")
                 return
+    def _check_with_role_arn(self, field, value):
+        if value is not None and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", value):
+            self._error(field, f"{value!r} is not the ARN of an IAM role; use one like arn:aws:iam::123456789012:role/NAME")
+
+    def _check_with_role_session_name(self, field, value):
+        if value is not None and not re.fullmatch(r"[\w+=,.@-]{2,64}", value):
+            self._error(field, f"{value!r} is not a role session name; use 2 to 64 letters, digits or +=,.@-")
 
     def _check_with_recovery_window(self, field, value):
         if value != 0 and not 7 <= value <= 30:
@@ -177,7 +206,8 @@ def load(config_file: str | os.PathLike | None = None, flags: dict | None = None
     file_path = _find_config_file(config_file)
     if file_path is not None:
         layers.append((str(file_path), _renamed(_read_yaml(file_path))))
-    layers.append(("environment", _from_environment(environ)))
+    from_environment, warnings = _from_environment(environ)
+    layers.append(("environment", from_environment))
     layers.append(("command line", {k: v for k, v in (flags or {}).items() if v is not None}))
 
     merged, source = {}, {}
@@ -185,7 +215,7 @@ def load(config_file: str | os.PathLike | None = None, flags: dict | None = None
         for key, value in layer.items():
             merged[key] = value
             source[key] = f"{ENV_PREFIX}{key.upper()}" if name == "environment" else name
-    return validate(merged, source)
+    return dataclasses.replace(validate(merged, source), warnings=tuple(warnings))
 
 
 def restore(stored: dict) -> Settings:
@@ -209,6 +239,11 @@ def validate(values: dict, source: dict | None = None) -> Settings:
         raise settings.problem("excluded_services", (
             f"{settings.excluded_services!r} excludes every service chosen by 'services' ({settings.services!r}, "
             f"from {source.get('services', 'configuration')}), so there is nothing to sweep; exclude fewer services, "
+            "or choose others"))
+    if settings.regions != "all" and not settings.chosen_regions():
+        raise settings.problem("excluded_regions", (
+            f"{settings.excluded_regions!r} excludes every region chosen by 'regions' ({settings.regions!r}, "
+            f"from {source.get('regions', 'configuration')}), so there is nothing to sweep; exclude fewer regions, "
             "or choose others"))
     return settings
 
@@ -278,19 +313,28 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def _from_environment(environ) -> dict:
+def _from_environment(environ) -> tuple[dict, list[str]]:
+    """The COSTCUTTER_* variables as config values, and a warning for each one that names no
+    key: a typo in one variable of a shell profile must not stop every command."""
     schema = _schema()
-    values = {}
+    values, warnings = {}, []
     for variable, raw in environ.items():
         if not variable.startswith(ENV_PREFIX):
             continue
         key = variable[len(ENV_PREFIX):].lower()
         key = RENAMED.get(key, key)
         if key not in schema:
-            allowed = ", ".join(ENV_PREFIX + k.upper() for k in schema)
-            raise ConfigError(f"unknown environment variable {variable}; allowed: {allowed}")
+            warnings.append(_unknown_variable(variable, key, schema))
+            continue
         values[key] = _parse_env_value(variable, raw, schema[key])
-    return values
+    return values, warnings
+
+
+def _unknown_variable(variable: str, key: str, schema: dict) -> str:
+    closest = difflib.get_close_matches(key, [*schema, *RENAMED], n=1)
+    hint = (f"did you mean {ENV_PREFIX}{RENAMED.get(closest[0], closest[0]).upper()}?" if closest
+            else "allowed: " + ", ".join(ENV_PREFIX + k.upper() for k in schema))
+    return f"ignoring the environment variable {variable}: CostCutter has no config key {key!r}; {hint}"
 
 
 def _parse_env_value(variable: str, raw: str, rule: dict):

@@ -465,18 +465,36 @@ def _kill_process_group(process: subprocess.Popen, within: float = 30) -> list[i
     return alive
 
 
+@dataclasses.dataclass(frozen=True)
+class Process:
+    pid: int
+    parent: int
+    group: int
+    zombie: bool
+    command: str
+
+
+def processes() -> list[Process]:
+    """Every process of this host, from ps(1): its POSIX options work on Linux and macOS
+    alike, where /proc does not exist. -ww: whole command lines, whatever COLUMNS says."""
+    table = subprocess.run(["ps", "-ww", "-A", "-o", "pid=,ppid=,pgid=,stat=,command="], capture_output=True, text=True,
+                           check=True).stdout
+    listed = []
+    for line in table.splitlines():
+        pid, parent, group, state, *command = line.split(None, 4)
+        listed.append(Process(int(pid), int(parent), int(group), state.startswith("Z"), " ".join(command)))
+    return listed
+
+
 def session_processes(session: int) -> list[int]:
-    """The processes still alive (not zombies) in a session: the CLI's, its region processes,
-    multiprocessing's helpers."""
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":  # field 6 of stat: the session id
-            alive.append(int(stat.parent.name))
-    return alive
+    """The processes still alive (not zombies) of the process group a CLI started with
+    start_new_session leads: the CLI's, its region processes, multiprocessing's helpers."""
+    return [p.pid for p in processes() if p.group == session and not p.zombie]
+
+
+def region_processes(parent: int) -> list[int]:
+    """The region processes a CLI started (multiprocessing's spawned children)."""
+    return [p.pid for p in processes() if p.parent == parent and "spawn_main" in p.command]
 
 
 def _some(items, most: int = 5) -> str:

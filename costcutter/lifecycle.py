@@ -18,6 +18,7 @@ from costcutter.store import EventStore
 # (the account the guards let through, the run's resolved settings, the plan it applies if
 # any): raises or exits to refuse.
 Confirm = Callable[[guards.Account, Settings, Plan | None], None]
+IDENTITY_KEYS = ("aws_profile", "assume_role_arn", "external_id", "role_session_name")
 
 
 class RunRefused(Exception):
@@ -56,12 +57,15 @@ class Outcome:
 def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator[Run]:
     """A new run of these settings: the account checked against the guards, `all` regions
     resolved, the deletion confirmed, the run recorded and claimed."""
-    session = aws.make_session(settings.aws_profile)
+    session = aws.make_session(settings.identity)
     account = guards.checked_account(session, aws.account_id(session), settings)
-    regions = aws.enabled_regions(session) if settings.regions == "all" else list(settings.regions)
+    regions = settings.chosen_regions(aws.enabled_regions(session) if settings.regions == "all" else None)
+    if not regions:
+        raise settings.problem("excluded_regions", f"{settings.excluded_regions!r} excludes every region enabled "
+                                                   f"for account {account.id}; exclude fewer regions")
     # Recorded by type, so a resume sweeps exactly these, whatever types later versions add.
     resolved = dataclasses.replace(settings, regions=regions, services=[t.key for t in settings.chosen_types()],
-                                   excluded_services=[])
+                                   excluded_services=[], excluded_regions=[])
     if not settings.dry_run:
         confirm(account, resolved, None)
     run_id = store.create_run(resolved.to_dict(), account.id, settings.dry_run)
@@ -70,11 +74,16 @@ def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator
 
 
 @contextlib.contextmanager
-def resumed(store: EventStore, run_id: str, settings: Settings, confirm: Confirm) -> Iterator[Run | None]:
+def resumed(store: EventStore, run_id: str, settings: Settings, confirm: Confirm,
+            identity_given: bool = False) -> Iterator[Run | None]:
     """The run as it was started, claimed again; None when it finished with nothing left.
-    Only the database and the diagnostic log come from this invocation's settings."""
+    Only the database, the diagnostic log, the status interval and, when this invocation
+    names one (identity_given), who to act as come from this invocation's settings: the
+    account must be the run's all the same."""
     recorded = store.run(run_id)
     own = _own(recorded["config"], store, settings)
+    if identity_given:
+        own = dataclasses.replace(own, **{key: getattr(settings, key) for key in IDENTITY_KEYS})
     # An apply's restriction, read from the log like everything a resume needs.
     applying = plans.read(store, recorded["plan_run_id"]) if recorded["plan_run_id"] else None
     if store.status(run_id) == "finished" and not unfinished_units(store, run_id, own, applying):
@@ -121,17 +130,18 @@ def applied(store: EventStore, plan_run_id: str, settings: Settings, confirm: Co
 
 
 def _own(recorded_config: dict, store: EventStore, settings: Settings) -> Settings:
-    """A recorded run's configuration; only the database and the diagnostic log come from
-    this invocation's settings."""
+    """A recorded run's configuration; only the database, the diagnostic log and the status
+    interval come from this invocation's settings."""
     return dataclasses.replace(config.restore(recorded_config), database=str(store.path),
-                               log_dir=settings.log_dir, log_level=settings.log_level)
+                               log_dir=settings.log_dir, log_level=settings.log_level,
+                               status_interval=settings.status_interval)
 
 
 def _checked_account(settings: Settings, run_was: str, recorded_account: str | None,
                      *guarded_by: Settings) -> guards.Account:
     """The account of the credentials, refused unless it is the one the run was for and the
     guards of `guarded_by` let it through."""
-    session = aws.make_session(settings.aws_profile)
+    session = aws.make_session(settings.identity)
     account = aws.account_id(session)
     if recorded_account and account != recorded_account:
         raise RunRefused(f"{run_was} account {recorded_account}, but these credentials are for "

@@ -6,7 +6,10 @@ records to the main process over a queue, so only one process ever rotates the f
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
+
+from tqdm import tqdm
 
 from costcutter import paths
 
@@ -62,3 +65,20 @@ def setup_worker(log_queue, level: str) -> None:
     root.handlers = [logging.handlers.QueueHandler(log_queue)]
     root.setLevel(level)
     _quiet_libraries()
+
+
+class _AboveTheBars(logging.Handler):
+    """Writes records on stderr through tqdm, so they scroll above the live view's bars."""
+
+    def emit(self, record):
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging's own contract: a handler never raises
+            self.handleError(record)
+
+
+def echo_to_stderr(level: str) -> None:
+    """-v: the diagnostic log's records (the region processes' too) also on stderr."""
+    handler = _AboveTheBars(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(processName)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)

@@ -81,7 +81,7 @@ class RegionJob:
     regional_types: tuple[str, ...]  # keys of the run's regional types, likewise
     db_path: str
     dry_run: bool
-    profile: str | None
+    identity: aws.Identity
     threads: int
     types_at_once: int
     wait_timeout: int
@@ -145,7 +145,7 @@ def _jobs(run_id: str, units: list[Unit], settings: Settings, applying: Plan | N
     regional = tuple(dict.fromkeys(u.key for u in units if u.region != GLOBAL_REGION))
     return [RegionJob(run_id=run_id, region=region, types=tuple(keys), regions=tuple(settings.regions),
                       regional_types=regional, db_path=str(settings.database_path), dry_run=settings.dry_run,
-                      profile=settings.aws_profile, threads=settings.threads_per_resource_type,
+                      identity=settings.identity, threads=settings.threads_per_resource_type,
                       types_at_once=settings.resource_types_at_once, wait_timeout=settings.wait_timeout,
                       type_settings=settings.type_settings(),
                       planned=applying.ids_in(region) if applying else None,
@@ -259,7 +259,7 @@ def sweep_region(job: RegionJob) -> None:
             reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
                                 history=history, steps=steps, settings=job.type_settings, stop_event=_stop,
                                 planned=job.planned)
-            _RegionSweep(job, aws.make_session(job.profile), reporter, completed).run()
+            _RegionSweep(job, aws.make_session(job.identity), reporter, completed).run()
         finally:
             writer.close()
 
@@ -325,7 +325,11 @@ class _RegionSweep:
 
     def _wait_for_other_regions(self, rtype: registry.ResourceType) -> bool:
         """A global type waits until the regional types it depends on are over in every
-        region, as the log shows; False when the run is stopping first."""
+        region, as the log shows; False when the run is stopping first. A regional type waits
+        for its own region only, which its schedule does: with more regions than processes,
+        waiting for a region not yet started would wait for ever."""
+        if not rtype.is_global:
+            return True
         needed = {(region, dep) for dep in rtype.dependencies if dep in self.job.regional_types
                   for region in self.job.regions}
         if self.job.applied_units is not None:

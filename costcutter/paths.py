@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+import platformdirs
+
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 _INSTALLED_ROOT = Path(sys.prefix) / "share" / "costcutter"
 PRIVATE_FOLDER_MODE = 0o700
@@ -29,20 +31,22 @@ def shipped_file(relative: str) -> Path:
     raise FileNotFoundError(f"CostCutter is installed incompletely: {relative} is missing; reinstall it")
 
 
-def _xdg(variable: str, fallback: str) -> Path:
-    return Path(os.environ.get(variable) or Path.home() / fallback)
+# The user's folders as each system has them: the XDG ones on Linux ($XDG_CONFIG_HOME/costcutter,
+# $XDG_DATA_HOME/costcutter, $XDG_STATE_HOME/costcutter), ~/Library/Application Support/costcutter
+# on macOS, %LOCALAPPDATA%\costcutter on Windows. platformdirs reads the variables at each call.
+APP_NAME = "costcutter"
 
 
 def user_config_file() -> Path:
-    return _xdg("XDG_CONFIG_HOME", ".config") / "costcutter" / "config.yaml"
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.yaml"
 
 
 def default_database() -> Path:
-    return _xdg("XDG_DATA_HOME", ".local/share") / "costcutter" / "costcutter.db"
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / "costcutter.db"
 
 
 def default_log_dir() -> Path:
-    return _xdg("XDG_STATE_HOME", ".local/state") / "costcutter"
+    return platformdirs.user_state_path(APP_NAME, appauthor=False)
 
 
 def private_folder(path: str | os.PathLike) -> Path:

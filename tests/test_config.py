@@ -91,13 +91,51 @@ def test_config_file_mistakes(tmp_path, yaml_text, message):
 @pytest.mark.parametrize("environ, message", [
     ({"COSTCUTTER_DRY_RUN": "maybe"}, "COSTCUTTER_DRY_RUN='maybe' is not a boolean; use true or false"),
     ({"COSTCUTTER_MAX_PROCESSES": "many"}, "COSTCUTTER_MAX_PROCESSES='many' is not a whole number"),
-    ({"COSTCUTTER_REGION": "us-east-1"}, "unknown environment variable COSTCUTTER_REGION; allowed: "),
     ({"COSTCUTTER_REGIONS": "nowhere-1"}, "config key 'regions' (from COSTCUTTER_REGIONS): 'nowhere-1' is not"),
 ])
 def test_environment_mistakes(environ, message):
     with pytest.raises(config.ConfigError) as error:
         config.load(environ=environ)
     assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("variable, hint", [
+    ("COSTCUTTER_REGOINS", "did you mean COSTCUTTER_REGIONS?"),
+    ("COSTCUTTER_REGION", "did you mean COSTCUTTER_REGIONS?"),
+    ("COSTCUTTER_THREADS_PER_SUBRESOURSE", "did you mean COSTCUTTER_THREADS_PER_RESOURCE_TYPE?"),  # the old name's typo
+    ("COSTCUTTER_XYZZY", "allowed: COSTCUTTER_DRY_RUN, COSTCUTTER_REGIONS, "),
+])
+def test_a_misspelt_variable_is_a_warning_naming_the_closest_key_and_is_ignored(variable, hint):
+    settings = config.load(environ={variable: "eu-west-1", "COSTCUTTER_WAIT_TIMEOUT": "9"})
+    (warning,) = settings.warnings
+    key = variable.removeprefix("COSTCUTTER_").lower()
+    assert warning.startswith(f"ignoring the environment variable {variable}: CostCutter has no config key {key!r}; "
+                              f"{hint}")
+    assert settings.regions == "all" and settings.wait_timeout == 9  # ignored; the others still apply
+    assert "warnings" not in settings.to_dict()
+
+
+def test_excluded_regions_are_left_out_of_those_chosen():
+    settings = config.load(environ={"COSTCUTTER_EXCLUDED_REGIONS": "eu-west-1"},
+                           flags={"regions": "us-east-1,eu-west-1,us-west-2"})
+    assert settings.chosen_regions() == ["us-east-1", "us-west-2"]
+    everything = config.load(flags={"excluded_regions": "eu-west-1,us-west-2"})
+    assert everything.chosen_regions(["eu-west-1", "us-east-1", "us-west-2"]) == ["us-east-1"]
+
+
+def test_the_user_folders_are_the_systems_own(monkeypatch, tmp_path):
+    """platformdirs: the XDG folders on Linux, ~/Library/Application Support on macOS."""
+    import platformdirs
+    import platformdirs.macos
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):  # which platformdirs honours on macOS too
+        monkeypatch.delenv(variable)
+    monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.macos.MacOS)
+    support = tmp_path / "Library" / "Application Support" / "costcutter"
+    assert paths.default_database() == support / "costcutter.db"
+    assert paths.user_config_file() == support / "config.yaml"
+    assert paths.default_log_dir() == support
 
 
 def test_a_missing_config_file_is_named():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from costcutter import events, orchestrator, registry
+from costcutter import aws, events, orchestrator, registry
 from costcutter.registry import Resource, ResourceType, Step
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -35,7 +35,7 @@ def fake_registry(monkeypatch):
 def job(db_path, run_id, region, keys, regional=(), **applying):
     return orchestrator.RegionJob(run_id=run_id, region=region, types=tuple(keys), regions=REGIONS,
                                   regional_types=tuple(regional), db_path=str(db_path), dry_run=False,
-                                  profile=None, threads=2, types_at_once=4, wait_timeout=5, type_settings={},
+                                  identity=aws.Identity(), threads=2, types_at_once=4, wait_timeout=5, type_settings={},
                                   **applying)
 
 
@@ -71,6 +71,24 @@ def test_units_the_log_shows_completed_are_not_run_again(fake_registry, make_rep
     orchestrator._RegionSweep(the_job, None, reporter, completed={("fake", "a")}).run()
     reporter.writer.flush()
     assert set(unit_spans(store, reporter.run_id, REGIONS[0])) == {"c"}
+
+
+def test_a_regional_type_waits_for_its_dependencies_in_its_own_region_only(fake_registry, make_reporter, store,
+                                                                          db_path):
+    """With more regions than processes, a region that waited for another region's units
+    would wait for ever for a region that cannot start until it is done."""
+    fake_registry(slow_type("fake", "a", seconds=0), slow_type("fake", "c", depends_on=("a",), seconds=0))
+    stop = threading.Event()
+    reporter = make_reporter(REGIONS[0], stop_event=stop)
+    the_job = job(db_path, reporter.run_id, REGIONS[0], ["fake.a", "fake.c"], regional=["fake.a", "fake.c"])
+    thread = threading.Thread(target=sweep, args=(db_path, reporter, the_job), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    stuck = thread.is_alive()
+    stop.set()  # lets a stuck sweep end
+    thread.join(timeout=10)
+    assert not stuck, f"{REGIONS[0]} waited for {REGIONS[1]}, which never ran"
+    assert set(unit_spans(store, reporter.run_id, REGIONS[0])) == {"a", "c"}
 
 
 def test_a_global_type_waits_for_its_regional_dependencies_in_every_region(fake_registry, make_reporter, store,

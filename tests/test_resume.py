@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from costcutter import registry, sandbox
+from costcutter import killloop, registry, sandbox
 from costcutter.faults import Faults, deletions_of
 from costcutter.store import EventStore
 
@@ -167,13 +167,6 @@ def test_a_run_going_on_cannot_be_resumed_by_another_process(sandbox_with_record
 
 
 def _region_processes(parent_pid: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent_pid and b"spawn_main" in (stat.parent / "cmdline").read_bytes():
-            children.append(int(stat.parent.name))
+    children = killloop.region_processes(parent_pid)
     assert children, "no region process found"
     return children
