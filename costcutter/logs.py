@@ -9,8 +9,6 @@ import logging.handlers
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from costcutter import paths
 
 LOG_FILE = "costcutter.log"
@@ -72,6 +70,7 @@ class _AboveTheBars(logging.Handler):
 
     def emit(self, record):
         try:
+            from tqdm import tqdm  # here: `costcutter --help` must not load it
             tqdm.write(self.format(record), file=sys.stderr)
         except Exception:  # noqa: BLE001 - logging's own contract: a handler never raises
             self.handleError(record)
