@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox
+from costcutter import __version__, aws, config, events, lifecycle, logs, orchestrator, registry, sandbox, scope
 from costcutter.config import ConfigError, Settings
 from costcutter.registry import GLOBAL_REGION
 from costcutter.store import EventStore, StoreError
@@ -119,18 +119,27 @@ def cli():
               help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`.")
 @click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
               help="Service or type not to sweep (repeatable).")
+@click.option("--older-than", multiple=True, metavar="AGE",
+              help="Delete only what is older than AGE: 30m, 12h, 7d (created, or first seen by a run).")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+              help="Delete only what has this tag (repeatable: every one of them).")
+@click.option("--exclude-tag", "excluded_tags", multiple=True, metavar="KEY=VALUE", help="Keep what has this tag (repeatable).")
+@click.option("--exclude-id", "excluded_ids", multiple=True, metavar="ID", help="Keep this resource, by id or ARN (repeatable).")
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
 @click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
 @friendly_errors
-def run(config_file, db, regions, services, excluded, dry_run, yes, resume_id):
+def run(config_file, db, regions, services, excluded, older_than, tags, excluded_tags, excluded_ids, dry_run, yes,
+        resume_id):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
     selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
-                 "dry_run": dry_run}
+                 "dry_run": dry_run, "filters": _flag_filters(older_than=older_than, tag=tags, exclude_tag=excluded_tags,
+                                                              exclude_id=excluded_ids)}
     resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
     if resuming and any(value is not None for value in selection.values()):
-        raise UsageProblem("--resume continues a run with the configuration it started with; "
-                           "drop --region, --service, --exclude-service and --dry-run/--no-dry-run")
+        raise UsageProblem("--resume continues a run with the configuration it started with; drop --region, "
+                           "--service, --exclude-service, --older-than, --tag, --exclude-tag, --exclude-id and "
+                           "--dry-run/--no-dry-run")
     settings = config.load(config_file, {**selection, "database": db})
     _setup_logging(settings)
     confirm = functools.partial(_confirm, yes=yes)
@@ -154,6 +163,31 @@ def _listed(values: tuple[str, ...]) -> str | None:
     if not values:
         return None
     return "" if any(not value.strip() for value in values) else ",".join(values)
+
+
+# flag -> (the rule condition each value becomes, the list of `filters.all` it goes in, what a value is)
+_FILTER_FLAGS = {"older_than": ("older_than", "select", "an age like 7d"),
+                 "tag": ("tag", "select", "KEY=VALUE"),
+                 "exclude_tag": ("tag", "keep", "KEY=VALUE"),
+                 "exclude_id": ("ids", "keep", "an id or ARN")}
+
+
+def _flag_filters(**flags: tuple[str, ...]) -> dict | None:
+    """The scope flags as rules of `filters.all`, which config adds to the file's; None when none is given."""
+    block: dict[str, list] = {}
+    for flag, values in flags.items():
+        condition, rules, wanted = _FILTER_FLAGS[flag]
+        option = "--" + flag.replace("_", "-")
+        for value in values:
+            if not value.strip():
+                raise UsageProblem(f"{option} is empty; pass {wanted}")
+            argument = [value] if condition == "ids" else value
+            try:
+                scope.matcher(condition, argument)
+            except scope.RuleError as error:
+                raise UsageProblem(f"{option}: {error}") from None
+            block.setdefault(rules, []).append({condition: argument})
+    return {scope.ALL: block} if block else None
 
 
 def _confirm(account: str, regions: list[str], yes: bool) -> None:
@@ -196,6 +230,9 @@ def _sweep(store: EventStore, run: lifecycle.Run) -> int:
         return EXIT_INTERRUPTED
     click.echo(f"Run {run.id} finished. Details: costcutter report {run.id}  "
                f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
+    if kept := store.outcome_counts(run.id)[events.SKIPPED]:
+        click.echo(f"{kept} resources were kept, not deleted (by filters, protection tags or protections); "
+                   "the CSV says why, for each.")
     if settings.dry_run:
         click.echo("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete.")
     if not outcome.complete:

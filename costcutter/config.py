@@ -13,13 +13,15 @@ import cerberus
 import yaml
 
 from costcutter import aws, paths
-from costcutter import registry
+from costcutter import registry, scope
 
 ENV_PREFIX = "COSTCUTTER_"
 TYPE_SETTINGS = ("remove_deletion_protection", "rds_final_snapshot", "secrets_recovery_window_days",
-                 "kms_pending_window_days")
+                 "kms_pending_window_days", "protect_tag", "filters")
+ADDED_UP = ("filters",)  # keys whose layers add up (each layer's rules are kept), rather than override
 DEFAULTS_SOURCE = "built-in defaults"
 RENAMED = {"threads_per_subresource": "threads_per_resource_type"}  # old name -> new; the old still works
+_MISSING = object()
 SELECTION_HINT = "names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"
 
 
@@ -45,6 +47,8 @@ class Settings:
     database: str | None
     log_dir: str | None
     log_level: str
+    protect_tag: str | None
+    filters: dict
     # Where each key's value came from, for errors found after validation; not part of a run's configuration.
     sources: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
@@ -106,6 +110,17 @@ class _Validator(cerberus.Validator):
         self._check_all_or_list(field, value, _selectable(), "a service or type CostCutter can clean", SELECTION_HINT,
                                 allow_all=False)
 
+    def _check_with_filter_level(self, field, value):
+        if value != scope.ALL and value not in _selectable():
+            self._error(field, f"{value!r} is not 'all', a service or a type CostCutter can clean; "
+                               f"use 'all' or {SELECTION_HINT}")
+
+    def _check_with_filter_rule(self, field, value):
+        try:
+            scope.parse_rule(value)
+        except scope.RuleError as error:
+            self._error(field, str(error))
+
     def _check_with_recovery_window(self, field, value):
         if value != 0 and not 7 <= value <= 30:
             self._error(field, f"must be 0 (no recovery) or 7 to 30 days, got {value!r}")
@@ -152,9 +167,19 @@ def load(config_file: str | os.PathLike | None = None, flags: dict | None = None
     merged, source = {}, {}
     for name, layer in layers:
         for key, value in layer.items():
+            where = f"{ENV_PREFIX}{key.upper()}" if name == "environment" else name
+            if key in ADDED_UP:
+                _validate_alone(key, value, where)  # so an error names the layer it is in
+                value = scope.merged(merged.get(key), value)
             merged[key] = value
-            source[key] = f"{ENV_PREFIX}{key.upper()}" if name == "environment" else name
+            source[key] = where
     return validate(merged, source)
+
+
+def _validate_alone(key: str, value, where: str) -> None:
+    validator = _Validator({key: _schema()[key]})
+    if not validator.validate({key: value}):
+        raise ConfigError(_first_error(validator, {key: value}, {key: where}))
 
 
 def restore(stored: dict) -> Settings:
@@ -184,20 +209,47 @@ def validate(values: dict, source: dict | None = None) -> Settings:
 
 def _first_error(validator, values: dict, source: dict) -> str:
     key, messages = sorted(validator.errors.items())[0]
-    message = messages[0]
-    while isinstance(message, dict):  # errors inside a list item come nested by index
-        message = next(iter(message.values()))[0]
+    message, path, value = messages[0], [key], values.get(key, _MISSING)
+    while isinstance(message, dict):  # errors inside a mapping or a list come nested by key or index
+        part, messages = next(iter(message.items()))
+        message, value = messages[0], _item(value, part)
+        path.append(part)
     where = source.get(key, "configuration")
     if message == "unknown field":
-        allowed = ", ".join(_schema())
-        return f"unknown config key {key!r} (from {where}); allowed keys: {allowed}"
+        if len(path) == 1:
+            return f"unknown config key {key!r} (from {where}); allowed keys: {', '.join(_schema())}"
+        allowed = ", ".join(_rules_at(path[:-1])["schema"])
+        return _key_problem(_dotted(path[:-1]), where, f"unknown key {path[-1]!r}; allowed: {allowed}")
     if message == "required field":
         message = "is missing"
     elif message.startswith("unallowed value"):  # cerberus names the value, not what is allowed
-        message = f"must be one of {', '.join(_schema()[key]['allowed'])}"
-    if key in values and repr(values[key]) not in message and not message.startswith(("'", "is empty")):
-        message = f"{message}, got {values[key]!r}"
-    return _key_problem(key, where, message)
+        message = f"must be one of {', '.join(_rules_at(path)['allowed'])}"
+    # A nested rule's own check names what is wrong in it; the whole rule would only repeat it.
+    shown = value is not _MISSING and (len(path) == 1 or not isinstance(value, dict)) and repr(value) not in message
+    if shown and not message.startswith(("'", "is empty")):
+        message = f"{message}, got {value!r}"
+    return _key_problem(_dotted(path), where, message)
+
+
+def _item(value, part):
+    """value[part], or _MISSING where it has no such item."""
+    try:
+        return value[part]
+    except (KeyError, IndexError, TypeError):
+        return _MISSING
+
+
+def _rules_at(path: list) -> dict:
+    """The schema's rules for the value at a path of keys and list indexes."""
+    rules = _schema()[path[0]]
+    for part in path[1:]:
+        rules = rules["schema"] if isinstance(part, int) else rules.get("valuesrules") or rules["schema"][part]
+    return rules
+
+
+def _dotted(path: list) -> str:
+    """filters.ec2.keep[0]"""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
 def _key_problem(key: str, where: str, message: str) -> str:
@@ -270,6 +322,11 @@ def _parse_env_value(variable: str, raw: str, rule: dict):
             return int(text)
         except ValueError:
             raise ConfigError(f"{variable}={raw!r} is not a whole number; write it in digits") from None
+    if "dict" in types:  # YAML's flow style: COSTCUTTER_FILTERS='{all: {select: [{older_than: 7d}]}}'
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"{variable}={raw!r} is not a YAML mapping; write it like {{all: {{keep: [{{tag: owner}}]}}}}") from None
     if "list" in types:
         return text  # a comma-separated list, split (and checked for blanks) by the schema's coerce rule
     if rule.get("nullable") and text == "":

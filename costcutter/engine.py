@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import botocore.exceptions
 
-from costcutter import aws, config, events
+from costcutter import aws, config, events, scope
 from costcutter.registry import GLOBAL_REGION, Resource, ResourceType, Step
 from costcutter.reporter import Interrupted, Reporter
 
@@ -102,8 +102,10 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     Raises Interrupted when asked to stop before every resource was dealt with.
     """
     resources = catalog(rtype, session, region, reporter)
+    kept = _keep(rtype, resources, reporter)
+    resources = [r for r in resources if r.id not in kept]
     with ThreadPoolExecutor(max_workers=reporter.threads, thread_name_prefix=f"{region}-{rtype.name}") as pool:
-        outcomes = dict(zip((r.id for r in resources), pool.map(
+        outcomes = kept | dict(zip((r.id for r in resources), pool.map(
             lambda r: cleanup_one(rtype, session, region, r, reporter, dry_run, waited_for), resources)))
     for resource_id, state in reporter.unfinished(rtype.service, rtype.name).items():
         if resource_id not in outcomes:
@@ -114,6 +116,29 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     if rtype.wait and deleted:
         wait_until_gone(rtype, Target(rtype, session, region, reporter), deleted)
     return outcomes
+
+
+def _keep(rtype: ResourceType, resources: list[Resource], reporter: Reporter) -> dict[str, str]:
+    """The resources the run's scope keeps, each recorded as skipped with the reason (once:
+    a resumed run does not say it again); dry runs too, so a plan shows them."""
+    kept = {}
+    for resource in resources:
+        previous = reporter.previous_state(rtype.service, rtype.name, resource.id)
+        if previous in events.DONE or (reason := _keep_reason(rtype, resource, reporter)) is None:
+            continue
+        if previous != events.SKIPPED:
+            reporter.record(events.SKIPPED, rtype.service, rtype.name, resource.id, message=reason)
+        kept[resource.id] = events.SKIPPED
+    return kept
+
+
+def _keep_reason(rtype: ResourceType, resource: Resource, reporter: Reporter) -> str | None:
+    """Why the run's filters keep a resource (its protection tag, a keep rule, a select rule
+    it misses), or None when it may be deleted."""
+    settings = {**_default_type_settings(), **reporter.settings}
+    rules = scope.for_type(settings["filters"], settings["protect_tag"], rtype.service, rtype.name)
+    seen = reporter.first_seen(rtype.service, rtype.name) if rules.uses_age and not resource.created else {}
+    return rules.keep_reason(resource, seen.get(resource.id))
 
 
 def _settle_unlisted(rtype, reporter: Reporter, resource_id: str, state: str) -> str:

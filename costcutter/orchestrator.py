@@ -13,6 +13,7 @@ read back from the log, which is what makes a run resumable after any kind of st
 
 import collections
 import dataclasses
+import functools
 import graphlib
 import logging
 import multiprocessing
@@ -246,10 +247,16 @@ def sweep_region(job: RegionJob) -> None:
         writer = EventWriter(job.db_path)
         try:
             reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
-                                history=history, steps=steps, settings=job.type_settings, stop_event=_stop)
+                                history=history, steps=steps, settings=job.type_settings, stop_event=_stop,
+                                first_seen=functools.partial(_first_seen, job))
             _RegionSweep(job, aws.make_session(job.profile), reporter, completed).run()
         finally:
             writer.close()
+
+
+def _first_seen(job: RegionJob, service: str, resource_type: str) -> dict[str, str]:
+    with EventStore(job.db_path, read_only=True) as reader:
+        return reader.first_seen(job.run_id, job.region, service, resource_type)
 
 
 class _RegionSweep:

@@ -2,6 +2,7 @@
 event in the log, through the process's EventWriter (costcutter/store.py)."""
 
 import logging
+import threading
 
 from costcutter import events
 from costcutter.store import EventWriter, new_event
@@ -23,7 +24,7 @@ class Reporter:
 
     def __init__(self, writer: EventWriter, run_id: str, region: str, *, threads: int = 8,
                  wait_timeout: int = 300, history: dict | None = None, steps: dict | None = None,
-                 settings: dict | None = None, stop_event=None):
+                 settings: dict | None = None, stop_event=None, first_seen=None):
         self.writer = writer
         self.run_id = run_id
         self.region = region
@@ -33,6 +34,9 @@ class Reporter:
         self._history = history or {}
         self._steps = steps or {}
         self._stop_event = stop_event
+        self._load_first_seen = first_seen  # (service, resource_type) -> {id: ISO time}, from the log
+        self._first_seen: dict[tuple[str, str], dict[str, str]] = {}
+        self._first_seen_lock = threading.Lock()
 
     def record(self, kind: str, service: str, resource_type: str | None = None, resource_id: str | None = None,
                *, error_code: str | None = None, message: str | None = None, properties: dict | None = None,
@@ -51,6 +55,15 @@ class Reporter:
     def steps_done(self, service: str, resource_type: str, resource_id: str) -> set[str]:
         """The steps of a resource's teardown that an earlier attempt of this run finished."""
         return self._steps.get((service, resource_type, resource_id), set())
+
+    def first_seen(self, service: str, resource_type: str) -> dict[str, str]:
+        """resource id -> when an earlier run of the account first saw it in this region;
+        read from the log once per type, the first time it is asked."""
+        with self._first_seen_lock:
+            key = (service, resource_type)
+            if key not in self._first_seen:
+                self._first_seen[key] = self._load_first_seen(*key) if self._load_first_seen else {}
+            return self._first_seen[key]
 
     def unfinished(self, service: str, resource_type: str) -> dict[str, str]:
         """Resources an earlier attempt was tearing down with no outcome recorded: id -> state."""

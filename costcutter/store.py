@@ -52,6 +52,7 @@ MIGRATIONS = (
     "schema/events.sql",               # 1: runs and events
     "schema/events-2-properties.sql",  # 2: events.properties, JSON
     "schema/events-3-leases.sql",      # 3: run_leases, which process is running a run
+    "schema/events-4-first-seen.sql",  # 4: an index to find when a resource was first seen
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _TABLES = {"runs", "events"}  # what makes a database an event log, at every version
@@ -325,6 +326,15 @@ class EventStore:
                   GROUP BY service, resource_type, resource_id)""",
             [run_id, region, *events.RESOURCE_STATES])
         return {(r["service"], r["resource_type"], r["resource_id"]): r["kind"] for r in rows}
+
+    def first_seen(self, run_id: str, region: str, service: str, resource_type: str) -> dict[str, str]:
+        """resource id -> when another run of the same account first cataloged it in this
+        region (ISO 8601): a resource's age where AWS gives no creation time."""
+        return {row["resource_id"]: row["at"] for row in self._query(
+            "SELECT e.resource_id, min(e.at) AS at FROM events e JOIN runs r ON r.id = e.run_id "
+            "WHERE e.kind = ? AND e.region = ? AND e.service = ? AND e.resource_type = ? AND e.run_id != ? "
+            "AND r.account_id = (SELECT account_id FROM runs WHERE id = ?) GROUP BY e.resource_id",
+            [events.CATALOGED, region, service, resource_type, run_id, run_id])}
 
     def steps_done(self, run_id: str, region: str) -> dict[tuple[str, str, str], set[str]]:
         """(service, resource_type, resource_id) -> the steps of its teardown already finished."""
