@@ -123,8 +123,10 @@ def cli():
               help="Delete only what is older than AGE: 30m, 12h, 7d (created, or first seen by a run).")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
               help="Delete only what has this tag (repeatable: every one of them).")
-@click.option("--exclude-tag", "excluded_tags", multiple=True, metavar="KEY=VALUE", help="Keep what has this tag (repeatable).")
-@click.option("--exclude-id", "excluded_ids", multiple=True, metavar="ID", help="Keep this resource, by id or ARN (repeatable).")
+@click.option("--exclude-tag", "excluded_tags", multiple=True, metavar="KEY=VALUE",
+              help="Keep what has this tag (repeatable).")
+@click.option("--exclude-id", "excluded_ids", multiple=True, metavar="ID",
+              help="Keep this resource, by id or ARN (repeatable).")
 @click.option("--dry-run/--no-dry-run", default=None, help="Only list what would be deleted (the default).")
 @click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run with its own configuration.")
@@ -133,8 +135,9 @@ def run(config_file, db, regions, services, excluded, older_than, tags, excluded
         resume_id):
     """Sweep the chosen regions and services (a dry run unless --no-dry-run)."""
     selection = {"regions": _listed(regions), "services": _listed(services), "excluded_services": _listed(excluded),
-                 "dry_run": dry_run, "filters": _flag_filters(older_than=older_than, tag=tags, exclude_tag=excluded_tags,
-                                                              exclude_id=excluded_ids)}
+                 "dry_run": dry_run,
+                 "filters": _flag_filters(older_than=older_than, tag=tags, exclude_tag=excluded_tags,
+                                          exclude_id=excluded_ids)}
     resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
     if resuming and any(value is not None for value in selection.values()):
         raise UsageProblem("--resume continues a run with the configuration it started with; drop --region, "

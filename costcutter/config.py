@@ -326,7 +326,8 @@ def _parse_env_value(variable: str, raw: str, rule: dict):
         try:
             return yaml.safe_load(text)
         except yaml.YAMLError:
-            raise ConfigError(f"{variable}={raw!r} is not a YAML mapping; write it like {{all: {{keep: [{{tag: owner}}]}}}}") from None
+            raise ConfigError(f"{variable}={raw!r} is not a YAML mapping; "
+                              "write it like {all: {keep: [{tag: owner}]}}") from None
     if "list" in types:
         return text  # a comma-separated list, split (and checked for blanks) by the schema's coerce rule
     if rule.get("nullable") and text == "":
