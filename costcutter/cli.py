@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 
 # Loaded when a command first uses them, so `costcutter --help` starts at once.
 (aws, boto3, completion, config, confirmation, costs, guards, lifecycle, orchestrator, outcomes, plans, progress,
- registry, sandbox, _store) = map(lazy_import, (
+ registry, sandbox, scope, _store) = map(lazy_import, (
     "costcutter.aws", "boto3", "costcutter.completion", "costcutter.config", "costcutter.confirmation",
     "costcutter.costs", "costcutter.guards", "costcutter.lifecycle", "costcutter.orchestrator", "costcutter.outcomes",
-    "costcutter.plans", "costcutter.progress", "costcutter.registry", "costcutter.sandbox", "costcutter.store"))
+    "costcutter.plans", "costcutter.progress", "costcutter.registry", "costcutter.sandbox", "costcutter.scope",
+    "costcutter.store"))
 
 
 def _completes(name: str):
@@ -153,6 +154,14 @@ def sweep_options(command):
                      help="Service (ec2) or type (ec2.instances) to sweep (repeatable); see `costcutter services`."),
         click.option("--exclude-service", "excluded", multiple=True, metavar="SERVICE",
                      shell_complete=_completes("services"), help="Service or type not to sweep (repeatable)."),
+        click.option("--older-than", multiple=True, metavar="AGE",
+                     help="Delete only what is older than AGE: 30m, 12h, 7d (created, or first seen by a run)."),
+        click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+                     help="Delete only what has this tag (repeatable: every one of them)."),
+        click.option("--exclude-tag", "excluded_tags", multiple=True, metavar="KEY=VALUE",
+                     help="Keep what has this tag (repeatable)."),
+        click.option("--exclude-id", "excluded_ids", multiple=True, metavar="ID",
+                     help="Keep this resource, by id or ARN (repeatable)."),
         click.option("--yes", is_flag=True, help="Confirm a real deletion without the prompt (the account guards "
                                                   "still apply)."),
         click.option("--list", "listed", is_flag=True, help="End with every resource: id, name and outcome (what a "
@@ -182,13 +191,17 @@ def destroy(**options):
     _run(dry_run=False, resume_id=None, **options)
 
 
-def _run(config_file, db, regions, excluded_regions, services, excluded, dry_run, yes, resume_id, listed, **identity):
+def _run(config_file, db, regions, excluded_regions, services, excluded, older_than, tags, excluded_tags,
+         excluded_ids, dry_run, yes, resume_id, listed, **identity):
     selection = {"regions": _listed(regions), "excluded_regions": _listed(excluded_regions),
-                 "services": _listed(services), "excluded_services": _listed(excluded), "dry_run": dry_run}
+                 "services": _listed(services), "excluded_services": _listed(excluded), "dry_run": dry_run,
+                 "filters": _flag_filters(older_than=older_than, tag=tags, exclude_tag=excluded_tags,
+                                          exclude_id=excluded_ids)}
     resuming = resume_id is not None  # `--resume ""` too: an empty run id must never start a new run
     if resuming and any(value is not None for value in selection.values()):
         raise UsageProblem("--resume continues a run with the configuration it started with; drop --region, "
-                           "--exclude-region, --service, --exclude-service and --dry-run/--no-dry-run")
+                           "--exclude-region, --service, --exclude-service, --older-than, --tag, --exclude-tag, "
+                           "--exclude-id and --dry-run/--no-dry-run")
     settings = _load_settings(config_file, {**selection, **identity, "database": db})
     _setup_logging(settings)
     confirm = functools.partial(confirmation.confirm_run, yes=yes)
@@ -248,6 +261,31 @@ def _listed(values: tuple[str, ...]) -> str | None:
     return "" if any(not value.strip() for value in values) else ",".join(values)
 
 
+# flag -> (the rule condition each value becomes, the list of `filters.all` it goes in, what a value is)
+_FILTER_FLAGS = {"older_than": ("older_than", "select", "an age like 7d"),
+                 "tag": ("tag", "select", "KEY=VALUE"),
+                 "exclude_tag": ("tag", "keep", "KEY=VALUE"),
+                 "exclude_id": ("ids", "keep", "an id or ARN")}
+
+
+def _flag_filters(**flags: tuple[str, ...]) -> dict | None:
+    """The scope flags as rules of `filters.all`, which config adds to the file's; None when none is given."""
+    block: dict[str, list] = {}
+    for flag, values in flags.items():
+        condition, rules, wanted = _FILTER_FLAGS[flag]
+        option = "--" + flag.replace("_", "-")
+        for value in values:
+            if not value.strip():
+                raise UsageProblem(f"{option} is empty; pass {wanted}")
+            argument = [value] if condition == "ids" else value
+            try:
+                scope.matcher(condition, argument)
+            except scope.RuleError as error:
+                raise UsageProblem(f"{option}: {error}") from None
+            block.setdefault(rules, []).append({condition: argument})
+    return {scope.ALL: block} if block else None
+
+
 def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_summary: bool = True) -> int:
     """Sweep a claimed run with the live view, print what it did (every failed and kept
     resource, and with `listed` every resource); returns the exit code."""
@@ -280,6 +318,9 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_sum
     else:
         out.result(f"Run {run.id} finished. Details: costcutter report {run.id}  "
                    f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
+        if kept := store.outcome_counts(run.id)[events.SKIPPED]:
+            out.result(f"{plural(kept, 'resource')} kept, not deleted (by filters, protection tags or protections, "
+                       "or held by a kept resource); the list above says why, for each.")
         if settings.dry_run:
             out.info("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete, "
                      f"or delete exactly what it listed with: costcutter apply {run.id}")

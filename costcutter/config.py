@@ -15,14 +15,16 @@ import cerberus
 import yaml
 
 from costcutter import aws, paths
-from costcutter import registry
+from costcutter import registry, scope
 
 ENV_PREFIX = "COSTCUTTER_"
 TYPE_SETTINGS = ("remove_deletion_protection", "rds_final_snapshot", "secrets_recovery_window_days",
-                 "kms_pending_window_days")
+                 "kms_pending_window_days", "protect_tag", "filters")
+ADDED_UP = ("filters",)  # keys whose layers add up (each layer's rules are kept), rather than override
 DEFAULTS_SOURCE = "built-in defaults"
 RENAMED = {"threads_per_subresource": "threads_per_resource_type"}  # old name -> new; the old still works
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_MISSING = object()
 SELECTION_HINT = "names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"
 
 
@@ -55,6 +57,8 @@ class Settings:
     external_id: str | None = None
     role_session_name: str | None = None
     status_interval: int = 5
+    protect_tag: str | None
+    filters: dict
     # Where each key's value came from, for errors found after validation; not part of a run's configuration.
     sources: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
     # What was ignored, worded for the user (a misspelt COSTCUTTER_* variable); not part of it either.
@@ -165,6 +169,16 @@ class _Validator(cerberus.Validator):
     def _check_with_role_session_name(self, field, value):
         if value is not None and not re.fullmatch(r"[\w+=,.@-]{2,64}", value):
             self._error(field, f"{value!r} is not a role session name; use 2 to 64 letters, digits or +=,.@-")
+    def _check_with_filter_level(self, field, value):
+        if value != scope.ALL and value not in _selectable():
+            self._error(field, f"{value!r} is not 'all', a service or a type CostCutter can clean; "
+                               f"use 'all' or {SELECTION_HINT}")
+
+    def _check_with_filter_rule(self, field, value):
+        try:
+            scope.parse_rule(value)
+        except scope.RuleError as error:
+            self._error(field, str(error))
 
     def _check_with_recovery_window(self, field, value):
         if value != 0 and not 7 <= value <= 30:
@@ -213,9 +227,19 @@ def load(config_file: str | os.PathLike | None = None, flags: dict | None = None
     merged, source = {}, {}
     for name, layer in layers:
         for key, value in layer.items():
+            where = f"{ENV_PREFIX}{key.upper()}" if name == "environment" else name
+            if key in ADDED_UP:
+                _validate_alone(key, value, where)  # so an error names the layer it is in
+                value = scope.merged(merged.get(key), value)
             merged[key] = value
-            source[key] = f"{ENV_PREFIX}{key.upper()}" if name == "environment" else name
+            source[key] = where
     return dataclasses.replace(validate(merged, source), warnings=tuple(warnings))
+
+
+def _validate_alone(key: str, value, where: str) -> None:
+    validator = _Validator({key: _schema()[key]})
+    if not validator.validate({key: value}):
+        raise ConfigError(_first_error(validator, {key: value}, {key: where}))
 
 
 def restore(stored: dict) -> Settings:
@@ -271,6 +295,48 @@ def _first_error(validator, values: dict, source: dict) -> str:
     if present and repr(value) not in message and not message.startswith(("'", "is empty")):
         message = f"{message}, got {value!r}"
     return _key_problem(key, where, message)
+    key, messages = sorted(validator.errors.items())[0]
+    message, path, value = messages[0], [key], values.get(key, _MISSING)
+    while isinstance(message, dict):  # errors inside a mapping or a list come nested by key or index
+        part, messages = next(iter(message.items()))
+        message, value = messages[0], _item(value, part)
+        path.append(part)
+    where = source.get(key, "configuration")
+    if message == "unknown field":
+        if len(path) == 1:
+            return f"unknown config key {key!r} (from {where}); allowed keys: {', '.join(_schema())}"
+        allowed = ", ".join(_rules_at(path[:-1])["schema"])
+        return _key_problem(_dotted(path[:-1]), where, f"unknown key {path[-1]!r}; allowed: {allowed}")
+    if message == "required field":
+        message = "is missing"
+    elif message.startswith("unallowed value"):  # cerberus names the value, not what is allowed
+        message = f"must be one of {', '.join(_rules_at(path)['allowed'])}"
+    # A nested rule's own check names what is wrong in it; the whole rule would only repeat it.
+    shown = value is not _MISSING and (len(path) == 1 or not isinstance(value, dict)) and repr(value) not in message
+    if shown and not message.startswith(("'", "is empty")):
+        message = f"{message}, got {value!r}"
+    return _key_problem(_dotted(path), where, message)
+
+
+def _item(value, part):
+    """value[part], or _MISSING where it has no such item."""
+    try:
+        return value[part]
+    except (KeyError, IndexError, TypeError):
+        return _MISSING
+
+
+def _rules_at(path: list) -> dict:
+    """The schema's rules for the value at a path of keys and list indexes."""
+    rules = _schema()[path[0]]
+    for part in path[1:]:
+        rules = rules["schema"] if isinstance(part, int) else rules.get("valuesrules") or rules["schema"][part]
+    return rules
+
+
+def _dotted(path: list) -> str:
+    """filters.ec2.keep[0]"""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
 def _key_problem(key: str, where: str, message: str) -> str:
@@ -354,6 +420,12 @@ def _parse_env_value(variable: str, raw: str, rule: dict):
             raise ConfigError(f"{variable}={raw!r} is not a whole number; write it in digits") from None
     if "dict" in types:
         return _parse_env_mapping(variable, raw)
+    if "dict" in types:  # YAML's flow style: COSTCUTTER_FILTERS='{all: {select: [{older_than: 7d}]}}'
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"{variable}={raw!r} is not a YAML mapping; "
+                              "write it like {all: {keep: [{tag: owner}]}}") from None
     if "list" in types:
         return text  # a comma-separated list, split (and checked for blanks) by the schema's coerce rule
     if rule.get("nullable") and text == "":

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import botocore.exceptions
 
-from costcutter import aws, config, events
+from costcutter import aws, config, events, scope
 from costcutter.registry import GLOBAL_REGION, Resource, ResourceType, Step
 from costcutter.reporter import Interrupted, Reporter
 
@@ -105,9 +105,7 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     Raises Interrupted when asked to stop before every resource was dealt with.
     """
     resources = catalog(rtype, session, region, reporter)
-    held = _held_by_kept(rtype, reporter)
-    outcomes = {r.id: record_kept(rtype, r, reporter, held[r.id]) for r in resources
-                if r.id in held and reporter.previous_state(rtype.service, rtype.name, r.id) not in events.DONE}
+    outcomes = _keep(rtype, resources, reporter)
     if not dry_run:
         outcomes |= delete_in_batches(rtype, session, region, [r for r in resources if r.id not in outcomes],
                                       reporter, waited_for)
@@ -187,6 +185,33 @@ def record_kept(rtype: ResourceType, resource: Resource, reporter: Reporter, rea
     reporter.record(events.SKIPPED, rtype.service, rtype.name, resource.id, message=reason,
                     properties={"holds": holds} if holds else None)
     return events.SKIPPED
+
+
+def _keep(rtype: ResourceType, resources: list[Resource], reporter: Reporter) -> dict[str, str]:
+    """The resources the run keeps: held by a kept resource, or kept by the run's scope;
+    each recorded as skipped with the reason and what it holds (once: a resumed run does
+    not say it again); dry runs too, so a plan shows them."""
+    held = _held_by_kept(rtype, reporter)
+    kept = {}
+    for resource in resources:
+        previous = reporter.previous_state(rtype.service, rtype.name, resource.id)
+        if previous in events.DONE:
+            continue
+        if (reason := held.get(resource.id) or _keep_reason(rtype, resource, reporter)) is None:
+            continue
+        if previous != events.SKIPPED:
+            record_kept(rtype, resource, reporter, reason)
+        kept[resource.id] = events.SKIPPED
+    return kept
+
+
+def _keep_reason(rtype: ResourceType, resource: Resource, reporter: Reporter) -> str | None:
+    """Why the run's filters keep a resource (its protection tag, a keep rule, a select rule
+    it misses), or None when it may be deleted."""
+    settings = {**_default_type_settings(), **reporter.settings}
+    rules = scope.for_type(settings["filters"], settings["protect_tag"], rtype.service, rtype.name)
+    seen = reporter.first_seen(rtype.service, rtype.name) if rules.uses_age and not resource.created else {}
+    return rules.keep_reason(resource, seen.get(resource.id))
 
 
 def _settle_unlisted(rtype, reporter: Reporter, resource_id: str, state: str) -> str:

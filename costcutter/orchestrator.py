@@ -13,6 +13,7 @@ read back from the log, which is what makes a run resumable after any kind of st
 
 import collections
 import dataclasses
+import functools
 import graphlib
 import logging
 import multiprocessing
@@ -258,10 +259,15 @@ def sweep_region(job: RegionJob) -> None:
         try:
             reporter = Reporter(writer, job.run_id, job.region, threads=job.threads, wait_timeout=job.wait_timeout,
                                 history=history, steps=steps, settings=job.type_settings, stop_event=_stop,
-                                planned=job.planned)
+                                planned=job.planned, first_seen=functools.partial(_first_seen, job))
             _RegionSweep(job, aws.make_session(job.identity), reporter, completed).run()
         finally:
             writer.close()
+
+
+def _first_seen(job: RegionJob, service: str, resource_type: str) -> dict[str, str]:
+    with EventStore(job.db_path, read_only=True) as reader:
+        return reader.first_seen(job.run_id, job.region, service, resource_type)
 
 
 class _RegionSweep:

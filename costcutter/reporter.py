@@ -2,6 +2,7 @@
 event in the log, through the process's EventWriter (costcutter/store.py)."""
 
 import logging
+import threading
 
 from costcutter import events
 from costcutter.store import EventStore, EventWriter, new_event
@@ -25,7 +26,7 @@ class Reporter:
     def __init__(self, writer: EventWriter, run_id: str, region: str, *, threads: int = 8,
                  wait_timeout: int = 300, history: dict | None = None, steps: dict | None = None,
                  settings: dict | None = None, stop_event=None,
-                 planned: dict[tuple[str, str], frozenset[str]] | None = None):
+                 planned: dict[tuple[str, str], frozenset[str]] | None = None, first_seen=None):
         self.writer = writer
         self.run_id = run_id
         self.region = region
@@ -36,6 +37,9 @@ class Reporter:
         self._steps = steps or {}
         self._stop_event = stop_event
         self._planned = planned
+        self._load_first_seen = first_seen  # (service, resource_type) -> {id: ISO time}, from the log
+        self._first_seen: dict[tuple[str, str], dict[str, str]] = {}
+        self._first_seen_lock = threading.Lock()
 
     def record(self, kind: str, service: str, resource_type: str | None = None, resource_id: str | None = None,
                *, error_code: str | None = None, message: str | None = None, properties: dict | None = None,
@@ -59,6 +63,15 @@ class Reporter:
         """For an apply, the ids of this type its plan would delete in the region (the only
         ones it may touch); None for any other run, which may touch every one listed."""
         return None if self._planned is None else self._planned.get((service, resource_type), frozenset())
+
+    def first_seen(self, service: str, resource_type: str) -> dict[str, str]:
+        """resource id -> when an earlier run of the account first saw it in this region;
+        read from the log once per type, the first time it is asked."""
+        with self._first_seen_lock:
+            key = (service, resource_type)
+            if key not in self._first_seen:
+                self._first_seen[key] = self._load_first_seen(*key) if self._load_first_seen else {}
+            return self._first_seen[key]
 
     def unfinished(self, service: str, resource_type: str) -> dict[str, str]:
         """Resources an earlier attempt was tearing down with no outcome recorded: id -> state."""

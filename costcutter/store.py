@@ -55,6 +55,7 @@ MIGRATIONS = (
     "schema/events-4-prices.sql",      # 4: prices, fetched from the AWS Price List Query API
     "schema/events-5-views.sql",       # 5: views: resource_states, run_summary
     "schema/events-6-plan.sql",        # 6: runs.plan_run_id, the plan an apply carries out
+    "schema/events-7-first-seen.sql",  # 7: an index to find when a resource was first seen
 )
 VIEWS = "schema/events-5-views.sql"
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -352,6 +353,15 @@ class EventStore:
                   GROUP BY service, resource_type, resource_id)""",
             [run_id, region, *events.RESOURCE_STATES])
         return {(r["service"], r["resource_type"], r["resource_id"]): r["kind"] for r in rows}
+
+    def first_seen(self, run_id: str, region: str, service: str, resource_type: str) -> dict[str, str]:
+        """resource id -> when another run of the same account first cataloged it in this
+        region (ISO 8601): a resource's age where AWS gives no creation time."""
+        return {row["resource_id"]: row["at"] for row in self._query(
+            "SELECT e.resource_id, min(e.at) AS at FROM events e JOIN runs r ON r.id = e.run_id "
+            "WHERE e.kind = ? AND e.region = ? AND e.service = ? AND e.resource_type = ? AND e.run_id != ? "
+            "AND r.account_id = (SELECT account_id FROM runs WHERE id = ?) GROUP BY e.resource_id",
+            [events.CATALOGED, region, service, resource_type, run_id, run_id])}
 
     def steps_done(self, run_id: str, region: str) -> dict[tuple[str, str, str], set[str]]:
         """(service, resource_type, resource_id) -> the steps of its teardown already finished."""

@@ -42,8 +42,10 @@ EXCLUDED_HINT = "use names like ec2, s3 or a type like ec2.instances (see `costc
 LEVELS = "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
 CSV_HINT = "pass --csv a file path you can write, or - for standard output"
 NOT_A_LOG = "is not a readable CostCutter event log"
-RESUME_TAKES_NO_SELECTION = ("--resume continues a run with the configuration it started with; drop --region, "
-                             "--exclude-region, --service, --exclude-service and --dry-run/--no-dry-run")
+RESUME_WITH_A_CHANGE = ("--resume continues a run with the configuration it started with; drop --region, "
+                        "--exclude-region, --service, --exclude-service, --older-than, --tag, --exclude-tag, "
+                        "--exclude-id and --dry-run/--no-dry-run")
+DURATION_HINT = "write a whole number and a unit: 30m, 12h, 7d, 2w (s, m, h, d, w)"
 RUN = ("run", "--db", "{db}", "--region", "us-east-1")  # reaches AWS unless something stops it first
 NO_KEYS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None}
 AWS_CONFIG = """\
@@ -106,6 +108,16 @@ CASES = [
     Bad("secrets-recovery-window-3-days", (*RUN, "--config", "{tmp}/c.yaml"), "config key "
         "'secrets_recovery_window_days' (from {tmp}/c.yaml): must be 0 (no recovery) or 7 to 30 days, got 3",
         files={"c.yaml": "secrets_recovery_window_days: 3\n"}),
+    # Scope filters
+    Bad("filter-bad-regex", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'filters.ec2.keep[0]' (from {tmp}/c.yaml): "
+        "name_regex: '[ci' is not a valid regular expression (unterminated character set at position 0)",
+        files={"c.yaml": "filters: {ec2: {keep: [{name_regex: '[ci'}]}}\n"}),
+    Bad("filter-bad-duration", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'filters.all.select[0]' "
+        f"(from {{tmp}}/c.yaml): older_than: '1 week' is not a duration; {DURATION_HINT}",
+        files={"c.yaml": "filters: {all: {select: [{older_than: 1 week}]}}\n"}),
+    Bad("filter-bad-duration-flag", (*RUN, "--older-than", "7days"),
+        f"--older-than: '7days' is not a duration; {DURATION_HINT}"),
+    Bad("filter-empty-tag-flag", (*RUN, "--tag", ""), "--tag is empty; pass KEY=VALUE"),
     Bad("log-level-unknown", RUN, f"config key 'log_level' (from COSTCUTTER_LOG_LEVEL): {LEVELS}, got 'LOUD'",
         env={"COSTCUTTER_LOG_LEVEL": "LOUD"}),
     Bad("log-level-in-lower-case", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'log_level' (from {tmp}/c.yaml): "
@@ -213,13 +225,15 @@ CASES = [
     Bad("apply-with-no-plan-age", ("apply", "{run}", "--db", "{db}", "--yes"), "config key 'max_plan_age_hours' "
         "(from COSTCUTTER_MAX_PLAN_AGE_HOURS): min value is 1, got 0", env={"COSTCUTTER_MAX_PLAN_AGE_HOURS": "0"}),
     Bad("resume-with-a-region", ("run", "--db", "{db}", "--resume", "{run}", "--region", "us-east-1"),
-        RESUME_TAKES_NO_SELECTION),
+        RESUME_WITH_A_CHANGE),
     Bad("resume-with-a-service", ("run", "--db", "{db}", "--resume", "{run}", "--exclude-service", "s3"),
-        RESUME_TAKES_NO_SELECTION),
+        RESUME_WITH_A_CHANGE),
     Bad("resume-with-an-excluded-region", ("run", "--db", "{db}", "--resume", "{run}", "--exclude-region", "eu-west-1"),
-        RESUME_TAKES_NO_SELECTION),
+        RESUME_WITH_A_CHANGE),
     Bad("resume-of-a-dry-run-for-real", ("run", "--db", "{db}", "--resume", "{run}", "--no-dry-run", "--yes"),
-        RESUME_TAKES_NO_SELECTION),
+        RESUME_WITH_A_CHANGE),
+    Bad("resume-with-a-filter", ("run", "--db", "{db}", "--resume", "{run}", "--older-than", "7d"),
+        RESUME_WITH_A_CHANGE),
     # CSV exports
     Bad("csv-to-a-folder", ("report", "--db", "{db}", "--csv", "{tmp}"),
         f"cannot write the CSV export to {{tmp}}: Is a directory; {CSV_HINT}"),

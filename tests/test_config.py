@@ -148,6 +148,13 @@ def test_a_missing_config_file_is_named():
     (["--service", "ec3"], "Error: config key 'services' (from command line): 'ec3' is not a service"),
     (["--exclude-service", "all"], "Error: config key 'excluded_services' (from command line): 'all' is not a service"),
     (["--config", "missing.yaml"], "Error: config file missing.yaml does not exist"),
+    (["--older-than", "7"], "Error: --older-than: '7' is not a duration; write a whole number and a unit"),
+    (["--older-than", ""], "Error: --older-than is empty; pass an age like 7d"),
+    (["--tag", "=ci"], "Error: --tag: '=ci' names no tag key; write KEY or KEY=VALUE"),
+    (["--tag", " "], "Error: --tag is empty; pass KEY=VALUE"),
+    (["--exclude-tag", ""], "Error: --exclude-tag is empty; pass KEY=VALUE"),
+    (["--exclude-id", ""], "Error: --exclude-id is empty; pass an id or ARN"),
+    (["--resume", "abc", "--exclude-id", "vol-1"], "Error: --resume continues a run with the configuration it started"),
 ])
 def test_the_cli_reports_config_mistakes_in_one_line_with_exit_2(args, message):
     result = CliRunner().invoke(cli, ["run", *args])
@@ -253,3 +260,78 @@ def test_types_are_chosen_and_excluded_by_service_or_by_type():
 def test_an_unknown_type_is_named_in_the_error():
     with pytest.raises(config.ConfigError, match="'ec2.lambdas' is not a service or type CostCutter can clean"):
         config.load(flags={"services": "ec2.lambdas"})
+
+
+# Scope filters (costcutter/scope.py): each bad rule is one line naming where it is.
+
+DURATION_HINT = "write a whole number and a unit: 30m, 12h, 7d, 2w (s, m, h, d, w)"
+
+
+@pytest.mark.parametrize("yaml_text, message", [
+    ("filters: {all: {keep: [{name_regex: '('}]}}",
+     "config key 'filters.all.keep[0]' (from {file}): name_regex: '(' is not a valid regular expression "
+     "(missing ), unterminated subpattern at position 0)"),
+    ("filters: {ec2: {select: [{tag: owner}, {tag_regex: 'env=[a-'}]}}",
+     "config key 'filters.ec2.select[1]' (from {file}): tag_regex: '[a-' is not a valid regular expression "
+     "(unterminated character set at position 0)"),
+    ("filters: {all: {select: [{older_than: 7days}]}}",
+     f"config key 'filters.all.select[0]' (from {{file}}): older_than: '7days' is not a duration; {DURATION_HINT}"),
+    ("filters: {all: {keep: [{newer_than: 12}]}}",
+     f"config key 'filters.all.keep[0]' (from {{file}}): newer_than: 12 is not a duration; {DURATION_HINT}"),
+    ("filters: {all: {keep: [{tag_regex: env}]}}",
+     "config key 'filters.all.keep[0]' (from {file}): tag_regex: 'env' has no '='; write KEY=REGEX"),
+    ("filters: {all: {keep: [{tag: '=prod'}]}}",
+     "config key 'filters.all.keep[0]' (from {file}): tag: '=prod' names no tag key; write KEY or KEY=VALUE"),
+    ("filters: {all: {keep: [{ids: vol-1}]}}",
+     "config key 'filters.all.keep[0]' (from {file}): ids: 'vol-1' is not a list"),
+    ("filters: {all: {keep: [{ids: []}]}}",
+     "config key 'filters.all.keep[0]' (from {file}): ids: [] is not a list of ids or ARNs; "
+     "write [vol-0abc, arn:aws:...]"),
+    ("filters: {all: {keep: [{nmae: web-*}]}}",
+     "config key 'filters.all.keep[0]' (from {file}): unknown condition 'nmae'; use tag, tag_regex, name, "
+     "name_regex, id, id_regex, ids, older_than, newer_than"),
+    ("filters: {all: {keep: [{}]}}",
+     "config key 'filters.all.keep[0]' (from {file}): a rule is a mapping of one or more conditions (tag, tag_regex, "
+     "name, name_regex, id, id_regex, ids, older_than, newer_than), not {{}}"),
+    ("filters: {all: {keep: [owner]}}",
+     "config key 'filters.all.keep[0]' (from {file}): a rule is a mapping of one or more conditions (tag, "
+     "tag_regex, name, name_regex, id, id_regex, ids, older_than, newer_than), not 'owner'"),
+    ("filters: {all: {keep: {tag: owner}}}",
+     "config key 'filters.all.keep' (from {file}): must be of list type"),
+    ("filters: {all: {kept: []}}", "config key 'filters.all' (from {file}): unknown key 'kept'; allowed: keep, select"),
+    ("filters: {ec3: {keep: []}}",
+     "config key 'filters.ec3' (from {file}): 'ec3' is not 'all', a service or a type CostCutter can clean; "
+     "use 'all' or names like ec2, s3 or a type like ec2.instances (see `costcutter services`)"),
+    ("filters: [{tag: owner}]", "config key 'filters' (from {file}): must be of dict type, got [{{'tag': 'owner'}}]"),
+    ("protect_tag: ''", "config key 'protect_tag' (from {file}): empty values not allowed, got ''"),
+])
+def test_bad_filter_rules_are_one_line_naming_where_they_are(tmp_path, yaml_text, message):
+    file = write(tmp_path / "bad.yaml", yaml_text + "\n")
+    with pytest.raises(config.ConfigError) as error:
+        config.load(file)
+    assert str(error.value) == message.format(file=file)
+
+
+def test_a_bad_rule_in_the_environment_is_named_by_its_variable():
+    with pytest.raises(config.ConfigError) as error:
+        config.load(environ={"COSTCUTTER_FILTERS": "{all: {select: [{older_than: soon}]}}"})
+    assert str(error.value) == ("config key 'filters.all.select[0]' (from COSTCUTTER_FILTERS): older_than: 'soon' "
+                                f"is not a duration; {DURATION_HINT}")
+
+
+def test_filters_of_every_layer_add_up_and_a_run_keeps_them(tmp_path):
+    file = write(tmp_path / "c.yaml", "filters: {all: {keep: [{tag: owner}]}, ec2: {select: [{name: ci-*}]}}\n"
+                                      "protect_tag: do-not-delete\n")
+    settings = config.load(file, {"filters": {"all": {"keep": [{"ids": ["vol-1"]}], "select": [{"older_than": "7d"}]}}},
+                           environ={"COSTCUTTER_FILTERS": "{ec2: {keep: [{tag: env=prod}]}}"})
+    assert settings.filters == {"all": {"keep": [{"tag": "owner"}, {"ids": ["vol-1"]}], "select": [{"older_than": "7d"}]},
+                                "ec2": {"select": [{"name": "ci-*"}], "keep": [{"tag": "env=prod"}]}}
+    assert settings.type_settings()["filters"] == settings.filters  # what the engine is handed
+    assert settings.type_settings()["protect_tag"] == "do-not-delete"
+    assert config.restore(settings.to_dict()) == settings           # a resumed run uses the filters it started with
+    assert config.restore({}).filters == {} and config.restore({}).protect_tag == "costcutter:protect"
+
+
+def test_an_empty_filters_key_filters_nothing(tmp_path):
+    file = write(tmp_path / "c.yaml", "filters:\n  # nothing yet\n")
+    assert config.load(file).filters == {}
