@@ -52,13 +52,13 @@ class Settings:
     log_dir: str | None
     log_level: str
     accounts: dict  # allow, deny, blocked_alias_terms: see costcutter/guards.py
+    protect_tag: str | None
+    filters: dict   # keep and select rules: see costcutter/scope.py
     excluded_regions: list[str] = dataclasses.field(default_factory=list)
     assume_role_arn: str | None = None
     external_id: str | None = None
     role_session_name: str | None = None
     status_interval: int = 5
-    protect_tag: str | None
-    filters: dict
     # Where each key's value came from, for errors found after validation; not part of a run's configuration.
     sources: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
     # What was ignored, worded for the user (a misspelt COSTCUTTER_* variable); not part of it either.

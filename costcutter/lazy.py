@@ -2,21 +2,24 @@
 starts without importing boto3, moto, sqlite-utils and a hundred resource types."""
 
 import importlib
-import importlib.util
-import sys
 
 
-def lazy_import(name: str):
-    """The module `name`, executed when one of its attributes is first read: the same module
-    object for everyone, as `import` would give."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
-    return module
+class LazyModule:
+    """Stands for the module `name` and imports it when one of its attributes is first read.
+
+    Unlike importlib's LazyLoader it puts nothing in sys.modules: everyone else imports the
+    real module as usual, and the import itself is the import system's, which is safe when
+    many threads (a region process's pools) reach for the module at once."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+
+
+def lazy_import(name: str) -> LazyModule:
+    return LazyModule(name)
