@@ -216,7 +216,6 @@ def test_report_plan_of_a_real_run_is_refused(planned, db_path):
                              "(see `costcutter runs`)\n")
 
 
-@pytest.mark.xfail(strict=False, reason="needs protection tag from scope filters")
 def test_a_resource_protected_after_the_plan_survives_the_apply(planned, db_path):
     plan_id, made, _ = planned
     protected = made[EAST]["ec2.volumes"][0]
