@@ -293,7 +293,7 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_sum
     mode = "dry run (nothing is deleted)" if settings.dry_run else "REAL deletion"
     if run.plan:
         out.info(f"Run {run.id}: {mode} of the {plural(len(run.plan.resources), 'resource')} of plan "
-                 f"{run.plan.run_id} ({plural(len(run.units), 'unit')}: types in regions) in account {run.account}.")
+                 f"{run.plan.run_id} ({len(run.units)} types and regions) in account {run.account}.")
     else:
         out.info(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
                  f"{plural(len(settings.regions), 'region')} of account {run.account}.")
@@ -319,8 +319,8 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_sum
         out.result(f"Run {run.id} finished. Details: costcutter report {run.id}  "
                    f"(CSV: costcutter report {run.id} --csv {run.id}.csv)")
         if kept := store.outcome_counts(run.id)[events.SKIPPED]:
-            out.result(f"{plural(kept, 'resource')} kept, not deleted (by filters, protection tags or protections, "
-                       "or held by a kept resource); the list above says why, for each.")
+            out.result(f"{plural(kept, 'resource')} {'was' if kept == 1 else 'were'} kept, not deleted (by filters, "
+                       "protection tags or protections, or held by a kept resource); the list above says why, for each.")
         if settings.dry_run:
             out.info("This was a dry run: nothing was deleted. Run again with --no-dry-run to delete, "
                      f"or delete exactly what it listed with: costcutter apply {run.id}")
@@ -781,7 +781,7 @@ def _counts_by_type(store: EventStore, run_id: str, outcome: str) -> dict[str, i
     return dict(counts)
 
 
-def _confirmed(account: guards.Account, settings: Settings) -> None:
+def _confirmed(account: guards.Account, settings: Settings, plan) -> None:
     """The demo's sandbox has nothing to lose: no confirmation."""
 
 

@@ -273,28 +273,6 @@ def validate(values: dict, source: dict | None = None) -> Settings:
 
 
 def _first_error(validator, values: dict, source: dict) -> str:
-    top, messages = sorted(validator.errors.items())[0]
-    path, schema, value, present = [top], _schema(), values.get(top), top in values
-    message = messages[0]
-    while isinstance(message, dict):  # errors inside a mapping come nested by key, inside a list by index
-        inner, messages = sorted(message.items(), key=str)[0]
-        if isinstance(inner, str):  # a key of a mapping such as `accounts`
-            schema = schema[path[-1]].get("schema", {})
-            present = isinstance(value, dict) and inner in value
-            value = value.get(inner) if present else None
-            path.append(inner)
-        message = messages[0]
-    key, where = ".".join(path), source.get(top, "configuration")
-    if message == "unknown field":
-        allowed = ", ".join(schema if len(path) == 1 else (f"{'.'.join(path[:-1])}.{k}" for k in schema))
-        return f"unknown config key {key!r} (from {where}); allowed keys: {allowed}"
-    if message == "required field":
-        message = "is missing"
-    elif message.startswith("unallowed value"):  # cerberus names the value, not what is allowed
-        message = f"must be one of {', '.join(schema[path[-1]]['allowed'])}"
-    if present and repr(value) not in message and not message.startswith(("'", "is empty")):
-        message = f"{message}, got {value!r}"
-    return _key_problem(key, where, message)
     key, messages = sorted(validator.errors.items())[0]
     message, path, value = messages[0], [key], values.get(key, _MISSING)
     while isinstance(message, dict):  # errors inside a mapping or a list come nested by key or index

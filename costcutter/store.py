@@ -202,11 +202,10 @@ class EventStore:
             run_id = "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(8))
             try:
                 with self.db.conn:
-                    self.db["runs"].insert({
-                        "id": run_id, "created_at": utcnow(), "account_id": account_id,
-                        "dry_run": int(dry_run), "config": json.dumps(config, sort_keys=True),
-                        "version": __version__, "plan_run_id": plan_run_id,
-                    })
+                    row = {"id": run_id, "created_at": utcnow(), "account_id": account_id, "dry_run": int(dry_run),
+                           "config": json.dumps(config, sort_keys=True), "version": __version__}
+                    # Only an apply names its plan: every other run writes the columns of every version.
+                    self.db["runs"].insert(row | ({"plan_run_id": plan_run_id} if plan_run_id else {}))
                 return run_id
             except sqlite3.IntegrityError:
                 continue

@@ -133,8 +133,8 @@ CASES = [
     Bad("allow-list-empty", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'accounts.allow' (from {tmp}/c.yaml): "
         "is empty, which would refuse every account; list the accounts to allow, or leave it null for any account",
         files={"c.yaml": "accounts: {allow: []}\n"}),
-    Bad("unknown-accounts-key", (*RUN, "--config", "{tmp}/c.yaml"), "unknown config key 'accounts.alow' (from "
-        "{tmp}/c.yaml); allowed keys: accounts.allow, accounts.deny, accounts.blocked_alias_terms",
+    Bad("unknown-accounts-key", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'accounts' (from {tmp}/c.yaml): "
+        "unknown key 'alow'; allowed: allow, deny, blocked_alias_terms",
         files={"c.yaml": "accounts:\n  alow: ['123456789012']\n"}),
     Bad("blank-blocked-alias-term", (*RUN, "--config", "{tmp}/c.yaml"), "config key 'accounts.blocked_alias_terms' "
         "(from {tmp}/c.yaml): ' ' is not a term to look for in account aliases; use words like prod, or [] to turn "

@@ -571,16 +571,23 @@ def test_an_endpoint_that_refuses_connections_fails_fast(db_path, monkeypatch):
 
 # Failures and keeps are visible everywhere; a dry run names what it would delete
 
-def a_protected_instance(region="us-east-1"):
-    """One of each EC2 type seeded; an instance named build-agent protected against termination:
-    a real run keeps it, and its root volume, still attached, fails."""
+def a_failure_and_a_keep(region="us-east-1"):
+    """An instance named build-agent with its root volume, another volume and a key pair:
+    a run of volumes and key pairs only (`FAILING_AND_KEPT`) fails the root volume, in use
+    by an instance outside the run, and keeps the key pair, by --exclude-id. Returns
+    (instance, its root volume, the key pair)."""
     ec2 = boto3.client("ec2", region_name=region)
-    protected = sandbox.seed(region, default_count=SMALL, services=CLI_SERVICES)["ec2.instances"][0]
-    ec2.modify_instance_attribute(InstanceId=protected, DisableApiTermination={"Value": True})
-    ec2.create_tags(Resources=[protected], Tags=[{"Key": "Name", "Value": "build-agent"}])
-    (volume,) = [mapping["Ebs"]["VolumeId"] for mapping in ec2.describe_instances(InstanceIds=[protected])
+    made = sandbox.seed(region, {"ec2.instances": 1, "ec2.volumes": 1, "ec2.key_pairs": 1}, default_count=0)
+    (instance,), (key_pair,) = made["ec2.instances"], made["ec2.key_pairs"]
+    ec2.create_tags(Resources=[instance], Tags=[{"Key": "Name", "Value": "build-agent"}])
+    (volume,) = [mapping["Ebs"]["VolumeId"] for mapping in ec2.describe_instances(InstanceIds=[instance])
                  ["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]]
-    return protected, volume
+    return instance, volume, key_pair
+
+
+def failing_and_kept(db_path, key_pair):
+    return invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2.volumes,ec2.key_pairs",
+                  "--exclude-id", key_pair)
 
 
 def row_of(text, resource_id):
@@ -589,9 +596,9 @@ def row_of(text, resource_id):
 
 
 def test_the_end_of_a_run_and_the_report_name_each_failed_and_kept_resource_and_why(sandbox_endpoint, db_path):
-    protected, volume = a_protected_instance()
+    instance, volume, key_pair = a_failure_and_a_keep()
 
-    ran = invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
+    ran = failing_and_kept(db_path, key_pair)
     reported = invoke("report", "--db", db_path)
 
     assert ran.exit_code == 1
@@ -600,22 +607,21 @@ def test_the_end_of_a_run_and_the_report_name_each_failed_and_kept_resource_and_
         assert "Failed: 1 resource:" in text and "Kept: 1 resource:" in text
         region, service, rtype, rid, error, message = row_of(text, volume)
         assert (region, service, rtype, rid, error) == ("us-east-1", "ec2", "volumes", volume, "VolumeInUse")
-        assert protected in message
-        assert row_of(text, protected) == ["us-east-1", "ec2", "instances", protected, "build-agent",
-                                           "protected (disable_termination_protection would lift it); "
-                                           "set remove_deletion_protection: true to allow that"]
+        assert instance in message
+        assert row_of(text, key_pair)[:5] == ["us-east-1", "ec2", "key_pairs", key_pair, key_pair]
+        assert row_of(text, key_pair)[5].startswith("kept by keep rule ids")
 
 
 def test_report_json_has_the_resources_of_each_outcome_with_ids_names_and_errors(sandbox_endpoint, db_path):
-    protected, volume = a_protected_instance()
-    invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
+    instance, volume, key_pair = a_failure_and_a_keep()
+    failing_and_kept(db_path, key_pair)
 
     report = json.loads(invoke("report", "--db", db_path, "--json").output)
 
     resources = report["resources"]
     assert {outcome: len(rows) for outcome, rows in resources.items()} == report["totals"]
-    assert [(r["resource_id"], r["name"], r["message"][:9]) for r in resources["skipped"]] == [
-        (protected, "build-agent", "protected")]
+    assert [(r["resource_id"], r["name"], r["message"][:4]) for r in resources["skipped"]] == [
+        (key_pair, key_pair, "kept")]
     assert [(r["resource_type"], r["resource_id"], r["error_code"]) for r in resources["failed"]] == [
         ("volumes", volume, "VolumeInUse")]
     deleted = {(r["resource_type"], r["resource_id"]) for r in resources["deleted"]}
@@ -641,8 +647,8 @@ def test_a_dry_run_lists_the_ids_it_would_delete(seeded, db_path):
 
 
 def test_report_csv_of_resources_has_one_row_per_resource_in_its_latest_state(sandbox_endpoint, db_path):
-    protected, volume = a_protected_instance()
-    invoke(*run_args(db_path, "us-east-1", real=True), "--service", "ec2")
+    instance, volume, key_pair = a_failure_and_a_keep()
+    failing_and_kept(db_path, key_pair)
 
     result = invoke("report", "--db", db_path, "--csv", "--resources")
 
@@ -651,7 +657,7 @@ def test_report_csv_of_resources_has_one_row_per_resource_in_its_latest_state(sa
                              "error_code", "message", "at"]
     by_id = {row["resource_id"]: row for row in rows}
     assert len(by_id) == len(rows)
-    assert (by_id[protected]["outcome"], by_id[protected]["name"]) == ("skipped", "build-agent")
+    assert (by_id[key_pair]["outcome"], by_id[key_pair]["name"]) == ("skipped", key_pair)
     assert (by_id[volume]["outcome"], by_id[volume]["error_code"]) == ("failed", "VolumeInUse")
     assert len(rows) == sum(json.loads(invoke("report", "--db", db_path, "--json").output)["totals"].values())
 

@@ -179,7 +179,8 @@ def completions(*args, incomplete=""):
 
 def test_commands_and_options_complete():
     assert {"run", "runs", "report"} <= set(completions(incomplete="r"))
-    assert completions("run", incomplete="--exc") == ["--exclude-region", "--exclude-service"]
+    assert completions("run", incomplete="--exclude-") == ["--exclude-region", "--exclude-service", "--exclude-tag",
+                                                            "--exclude-id"]
     assert "--assume-role-arn" in completions("run", incomplete="--")
 
 
