@@ -2,6 +2,9 @@
 depends on is over, independent types run at the same time, and a global type waits for
 the regional types it depends on in every region, as the event log shows."""
 
+import multiprocessing
+import os
+import signal
 import threading
 import time
 
@@ -147,3 +150,31 @@ def test_a_regional_type_may_not_depend_on_a_global_one():
 def test_a_cycle_is_refused_with_its_members():
     with pytest.raises(ValueError, match="cycle"):
         registry.dependency_graph([slow_type("fake", "a", depends_on=("b",)), slow_type("fake", "b", depends_on=("a",))])
+
+
+def _watch_the_flag(flag, ready):
+    """As a region process watches the stop signal: waiting on it where it can be waited on
+    (as on the Event it once was), else polling it."""
+    ready.set()
+    wait = getattr(flag, "wait", None)
+    while not (wait(0.5) if wait else flag.is_set()):
+        time.sleep(0.01)
+
+
+def test_the_stop_flag_is_set_even_after_a_process_watching_it_was_killed():
+    """Defect 3 of the survival issue: a multiprocessing Event that a region process was
+    waiting on when it was killed blocks every later set() for ever (its condition counts
+    the dead sleeper), so Ctrl-C after an out-of-memory kill hung. The flag has no lock."""
+    context = multiprocessing.get_context("spawn")
+    flag, ready = orchestrator.StopFlag(context), context.Event()
+    watcher = context.Process(target=_watch_the_flag, args=(flag, ready), daemon=True)
+    watcher.start()
+    assert ready.wait(30)
+    os.kill(watcher.pid, signal.SIGKILL)
+    watcher.join(10)
+
+    setter = threading.Thread(target=flag.set, daemon=True)
+    setter.start()
+    setter.join(5)
+
+    assert not setter.is_alive() and flag.is_set()
