@@ -51,7 +51,7 @@ def _dropping_acl_associations(delete_subnet):
     @functools.wraps(delete_subnet)
     def delete(backend, subnet_id):
         subnet = delete_subnet(backend, subnet_id)
-        for acl in backend.network_acls.values():
+        for acl in list(backend.network_acls.values()):
             for association_id, association in list(acl._associations.items()):
                 if association.subnet_id == subnet_id:
                     del acl._associations[association_id]
@@ -63,8 +63,9 @@ def _dropping_the_default_acl(delete_vpc):
     @functools.wraps(delete_vpc)
     def delete(backend, vpc_id):
         vpc = delete_vpc(backend, vpc_id)
-        for acl_id in [acl.id for acl in backend.network_acls.values() if acl.vpc_id == vpc_id]:
-            del backend.network_acls[acl_id]
+        # list(): the server answers on many threads, and another request may change the ACLs meanwhile.
+        for acl_id in [acl.id for acl in list(backend.network_acls.values()) if acl.vpc_id == vpc_id]:
+            backend.network_acls.pop(acl_id, None)
         return vpc
     return delete
 
