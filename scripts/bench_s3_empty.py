@@ -48,8 +48,8 @@ import tracemalloc
 
 import boto3
 
-from bench_sweep import slowed
 from costcutter import sandbox
+from costcutter.faults import FaultInjector, Faults
 
 BUCKET = "bench-versions"
 REGION = "us-east-1"
@@ -235,7 +235,8 @@ def main():
         print(json.dumps(run_client(args)))
         return
 
-    with sandbox.running_server(wrap_app=slowed(args.latency) if args.latency else None) as endpoint:
+    slowed = FaultInjector(Faults(latency={"*": args.latency})).around if args.latency else None
+    with sandbox.running_server(wrap_app=slowed) as endpoint:
         forget_listing_copies()
         print(f"{args.versions} versions, {'indexed' if args.indexed_listing else 'moto'} listing", flush=True)
         with indexed_listing() if args.indexed_listing else contextlib.nullcontext():
