@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from costcutter import __version__, events, logs
+from costcutter import __version__, events, logs, region_server
 from costcutter.lazy import lazy_import
 from costcutter.tables import format_table, plural
 
@@ -168,6 +168,8 @@ def _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, 
         raise UsageProblem("--resume continues a run with the configuration it started with; "
                            "drop --region, --service, --exclude-service and --dry-run/--no-dry-run")
     settings = config.load(config_file, {**selection, "database": db})
+    # Warms up while the run is prepared (identity, confirmation); a resume's own types may differ: then all.
+    region_server.start(None if resuming else [t.client for t in settings.chosen_types()])
     _setup_logging(settings)
     confirm = functools.partial(confirmation.confirm_run, yes=yes)
     with _store.EventStore(settings.database_path, check_integrity=True, create=not resuming) as store:
@@ -191,6 +193,7 @@ def _run(config_file, db, regions, services, excluded, dry_run, yes, resume_id, 
 @friendly_errors
 def apply(plan_run_id, config_file, db, yes, allow_stale_plan):
     """Delete exactly what a dry run (the plan) would delete, and nothing made since."""
+    region_server.start()
     settings = config.load(config_file, {"database": db})
     _setup_logging(settings)
 

@@ -479,6 +479,23 @@ def session_processes(session: int) -> list[int]:
     return alive
 
 
+def region_processes(cli: int) -> list[int]:
+    """The region processes of a CLI process: the children of its fork server (the one child
+    of the CLI that runs multiprocessing.forkserver)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command_line = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = (int(fields[1]), command_line)
+    servers = {pid for pid, (parent, command_line) in parents.items()
+               if parent == cli and b"multiprocessing.forkserver" in command_line}
+    return sorted(pid for pid, (parent, _) in parents.items() if parent in servers)
+
+
 def _some(items, most: int = 5) -> str:
     items = list(items.items() if isinstance(items, dict) else sorted(items))
     return ", ".join(map(str, items[:most])) + (f" and {len(items) - most} more" if len(items) > most else "")

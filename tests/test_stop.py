@@ -16,7 +16,7 @@ import pytest
 
 from costcutter import registry, sandbox
 from costcutter.faults import Faults, deletions_of
-from costcutter.killloop import session_processes
+from costcutter.killloop import region_processes, session_processes
 from costcutter.store import EventStore, StoreError
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -57,19 +57,6 @@ def deleting(db_path: Path, process: subprocess.Popen, at_least: int = 4) -> str
             return runs[0]["id"]
         time.sleep(0.1)
     raise AssertionError("the run deleted too little in time")
-
-
-def region_processes(parent: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command_line = (stat.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and b"spawn_main" in command_line:
-            children.append(int(stat.parent.name))
-    return children
 
 
 def assert_nothing_left_running(session: int, within: float = 30) -> None:
@@ -116,7 +103,7 @@ def test_a_second_ctrl_c_stops_at_once(slow_sandbox, db_path):
     process = start(db_path)
     run_id = deleting(db_path, process)
     process.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    time.sleep(SLOW_DELETE_SECONDS / 3)  # while the first stop still waits for the deletions in flight
     process.send_signal(signal.SIGINT)
     output = assert_interrupted(process, db_path, run_id)
     assert "stopped at once" in output
