@@ -11,8 +11,9 @@ import os
 
 PRELOAD = ["costcutter.warm"]
 # The services whose models costcutter.warm loads (comma-separated; all when unset): the
-# server's one input, read from the environment it starts with.
-SERVICES_VARIABLE = "COSTCUTTER_WARM_SERVICES"
+# server's one input, set in the environment it starts with, and in no other (COSTCUTTER_*
+# names are the configuration's, which refuses those it does not know).
+SERVICES_VARIABLE = "WARM_SERVICES_OF_COSTCUTTER"
 
 
 def context():
@@ -30,4 +31,7 @@ def start(services=None) -> None:
     context()
     if services is not None:
         os.environ[SERVICES_VARIABLE] = ",".join(sorted(set(services)))
-    multiprocessing.forkserver.ensure_running()
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        os.environ.pop(SERVICES_VARIABLE, None)
