@@ -77,6 +77,9 @@ def _session_sharing_models(profile: str | None) -> boto3.Session:
     botocore_session = botocore.session.Session()
     botocore_session.register_component("data_loader", _LOADER)
     session = boto3.Session(botocore_session=botocore_session, profile_name=profile)
+    # Read the profile now, as a session with a loader of its own does when the loader is made:
+    # a profile that does not exist is refused here (ProfileNotFound), not at the first call.
+    botocore_session.get_scoped_config()
     # boto3 adds its own data folder to the loader of every session it makes: once is enough.
     _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
     return session
