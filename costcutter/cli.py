@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from costcutter import __version__, console, events, logs
+from costcutter import __version__, console, events, logs, region_server
 from costcutter.lazy import lazy_import
 from costcutter.tables import format_table, plural
 
@@ -203,6 +203,8 @@ def _run(config_file, db, regions, excluded_regions, services, excluded, older_t
                            "--exclude-region, --service, --exclude-service, --older-than, --tag, --exclude-tag, "
                            "--exclude-id and --dry-run/--no-dry-run")
     settings = _load_settings(config_file, {**selection, **identity, "database": db})
+    # Warms up while the run is prepared (identity, confirmation); a resume's own types may differ: then all.
+    region_server.start(None if resuming else [t.client for t in settings.chosen_types()])
     _setup_logging(settings)
     confirm = functools.partial(confirmation.confirm_run, yes=yes)
     out = console.current()
@@ -233,6 +235,7 @@ def _run(config_file, db, regions, excluded_regions, services, excluded, older_t
 @friendly_errors
 def apply(plan_run_id, config_file, db, yes, allow_stale_plan, listed, **identity):
     """Delete exactly what a dry run (the plan) would delete, and nothing made since."""
+    region_server.start()
     settings = _load_settings(config_file, {**identity, "database": db})
     _setup_logging(settings)
     confirm = functools.partial(confirmation.confirm_run, yes=yes)

@@ -492,9 +492,12 @@ def session_processes(session: int) -> list[int]:
     return [p.pid for p in processes() if p.group == session and not p.zombie]
 
 
-def region_processes(parent: int) -> list[int]:
-    """The region processes a CLI started (multiprocessing's spawned children)."""
-    return [p.pid for p in processes() if p.parent == parent and "spawn_main" in p.command]
+def region_processes(cli: int) -> list[int]:
+    """The region processes of a CLI process: the children of its fork server (the one child
+    of the CLI that runs multiprocessing.forkserver)."""
+    alive = [p for p in processes() if not p.zombie]
+    servers = {p.pid for p in alive if p.parent == cli and "multiprocessing.forkserver" in p.command}
+    return sorted(p.pid for p in alive if p.parent in servers)
 
 
 def _some(items, most: int = 5) -> str:

@@ -24,7 +24,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from costcutter import aws, engine, events, logs, registry
+from costcutter import aws, engine, events, logs, region_server, registry
 from costcutter.config import Settings
 from costcutter.plans import Plan
 from costcutter.registry import GLOBAL_REGION
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.5
 POOL_ATTEMPTS = 2
-_PARENT_CHECK_SECONDS = 0.5
 _CROSS_REGION_POLL_SECONDS = 1.0
 
 
@@ -112,7 +111,7 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, 
     """
     units = plan(settings, applying)
     jobs = _jobs(run_id, units, settings, applying)
-    context = multiprocessing.get_context("spawn")  # forking a process that has threads is unsafe
+    context = region_server.context()
     stop, log_queue = StopFlag(context), context.Queue()
     result = SweepResult()
     store.record(run_id, events.RUN_STARTED, message=f"{len(settings.regions)} regions, {len(units)} units")
@@ -122,7 +121,8 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, 
                 result.crashed_regions = []
                 with ProcessPoolExecutor(
                         max_workers=max(1, min(settings.max_processes, len(jobs))), mp_context=context,
-                        initializer=_init_region_process, initargs=(stop, log_queue, settings.log_level)) as pool:
+                        initializer=_init_region_process,
+                        initargs=(stop, log_queue, settings.log_level, dict(os.environ))) as pool:
                     futures = {pool.submit(sweep_region, job): job.region for job in jobs}
                     _wait_for_regions(store, run_id, futures, pool, stop, result, on_progress, on_stopping,
                                       retrying=attempt < POOL_ATTEMPTS)
@@ -214,8 +214,11 @@ _stop: _RegionStop | None = None
 _job_running = threading.Lock()  # held while a job runs, so a stopped process exits only between jobs
 
 
-def _init_region_process(stop, log_queue, log_level):
+def _init_region_process(stop, log_queue, log_level, environment):
     global _stop
+    # The environment of the sweep, not the one the fork server started with, as a spawned process would have.
+    os.environ.clear()
+    os.environ.update(environment)
     _stop = _RegionStop(stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides how to stop on Ctrl-C
     # SIGTERM (to the process group, from timeout(1) or systemd, or from the pool when
@@ -223,14 +226,14 @@ def _init_region_process(stop, log_queue, log_level):
     # returns as usual, and the process ends when the pool says so.
     signal.signal(signal.SIGTERM, lambda signum, frame: _stop.set())
     logs.setup_worker(log_queue, log_level)
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, name="parent-watch", daemon=True).start()
 
 
-def _exit_when_orphaned(parent: int) -> None:
+def _exit_when_orphaned() -> None:
     """If the main process dies (kill -9), stop rather than carry on unobserved or wait
-    for work forever."""
-    while os.getppid() == parent:
-        time.sleep(_PARENT_CHECK_SECONDS)
+    for work forever. Watched through multiprocessing's sentinel of the process that started
+    this one, the main process: the parent, the fork server, lives as long as its children."""
+    multiprocessing.parent_process().join()
     _stop_then_exit("the main process is gone")
 
 

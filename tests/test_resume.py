@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from costcutter import killloop, registry, sandbox
+from costcutter import registry, sandbox
 from costcutter.faults import Faults, deletions_of
+from costcutter.killloop import region_processes
 from costcutter.store import EventStore
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -128,7 +129,7 @@ def test_a_crashed_region_process_is_recorded_and_retried(sandbox_with_recorder,
     made, recorder = sandbox_with_recorder
     process = start_real_run(db_path)
     run_id = wait_for_deletions(db_path, at_least=5, process=process)
-    os.kill(_region_processes(process.pid)[0], signal.SIGKILL)
+    os.kill(region_processes(process.pid)[0], signal.SIGKILL)
     output, _ = process.communicate(timeout=180)
     assert process.returncode == 0, output
     crashes = [e for e in EventStore(db_path).events(run_id) if e["kind"] == "region_crashed"]
@@ -164,9 +165,3 @@ def test_a_run_going_on_cannot_be_resumed_by_another_process(sandbox_with_record
     process.communicate(timeout=120)
     assert code == 2
     assert output.startswith(f"Error: run {run_id} is being run by pid {process.pid} on host ")
-
-
-def _region_processes(parent_pid: int) -> list[int]:
-    children = killloop.region_processes(parent_pid)
-    assert children, "no region process found"
-    return children

@@ -35,3 +35,43 @@ def test_a_lazy_module_is_whole_for_every_thread_at_once(tmp_path, monkeypatch):
         found = list(pool.map(lambda _: lazy.ANSWER, range(8)))
     assert found == [42] * 8
     monkeypatch.delitem(sys.modules, "slow_to_import")
+
+
+PROBE = '''
+import sys
+
+HEAVY = ("boto3", "costcutter.orchestrator", "costcutter.services.ec2.instances")
+
+
+def first_job():
+    """What a region process has before its first job, and the model files its first EC2 client reads."""
+    import botocore.loaders
+    from costcutter import aws
+    loaded = [name for name in HEAVY if name in sys.modules]
+    reads, read = [], botocore.loaders.JSONFileLoader.load_file
+    botocore.loaders.JSONFileLoader.load_file = lambda self, path: reads.append(path) or read(self, path)
+    aws.client(aws.make_session(None), "ec2", "eu-west-1")
+    return loaded, reads
+'''
+
+SWEEP = '''
+from concurrent.futures import ProcessPoolExecutor
+from costcutter import region_server
+import probe
+
+region_server.start(["ec2"])
+with ProcessPoolExecutor(1, mp_context=region_server.context()) as pool:
+    print(repr(pool.submit(probe.first_job).result()))
+'''
+
+
+def test_a_region_process_starts_with_boto3_the_types_and_their_models_loaded(tmp_path):
+    (tmp_path / "probe.py").write_text(PROBE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]), "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}
+    finished = subprocess.run([sys.executable, "-c", SWEEP], capture_output=True, text=True, cwd=tmp_path, env=env,
+                              timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    loaded, reads = eval(finished.stdout)
+    assert loaded == ["boto3", "costcutter.orchestrator", "costcutter.services.ec2.instances"]
+    assert reads == []  # the EC2 model came with the process, read once by the server it forked from

@@ -103,7 +103,7 @@ def test_a_second_ctrl_c_stops_at_once(slow_sandbox, db_path):
     process = start(db_path)
     run_id = deleting(db_path, process)
     process.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    time.sleep(SLOW_DELETE_SECONDS / 3)  # while the first stop still waits for the deletions in flight
     process.send_signal(signal.SIGINT)
     output = assert_interrupted(process, db_path, run_id)
     assert "stopped at once" in output
