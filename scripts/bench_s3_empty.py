@@ -45,6 +45,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import types
 
 import boto3
 
@@ -150,6 +151,7 @@ def peak_rss_kb() -> int:
 def run_client(args) -> dict:
     """Runs in the subprocess: delete the bucket as the handler does, and measure it."""
     from costcutter import aws
+    from costcutter.registry import Resource
     from costcutter.services.s3 import buckets
 
     if args.parallel:
@@ -177,7 +179,9 @@ def run_client(args) -> dict:
     started, cpu_started = time.perf_counter(), time.process_time()
     if profile:
         profile.enable()
-    detail = buckets._delete(s3, BUCKET)
+    # The type's steps, as the engine runs them: empty (versions, markers, uploads), then delete.
+    target, bucket = types.SimpleNamespace(client=s3), Resource(id=BUCKET)
+    detail = [step.call(target, bucket) for step in buckets.BUCKETS.steps]
     if profile:
         profile.disable()
         profile.dump_stats(args.profile)
