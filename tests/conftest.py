@@ -140,18 +140,6 @@ def session(aws_mock):
 
 
 @pytest.fixture
-def calls_of():
-    """calls_of(session, service, region, operation) -> the parameters of each call of the
-    operation made through the handlers' shared client, from then on."""
-    def watch(session, service, region, operation):
-        seen = []
-        aws.client(session, service, region).meta.events.register(
-            f"provide-client-params.{service}.{operation}", lambda params, **_: seen.append(dict(params)))
-        return seen
-    return watch
-
-
-@pytest.fixture
 def stubbed(aws_mock):
     """stubbed(session, service, region) -> a botocore Stubber on the client the handlers
     share, for what moto lacks or gets wrong: each test gives it AWS's real answers, and

@@ -2,17 +2,11 @@
 other refusals of the same code (botocore's Stubber: moto answers success)."""
 
 import boto3
-import pytest
 
 from aws_doubles import stubbed
 from costcutter.services.athena import workgroups
 
 REGION = "eu-west-1"
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def test_the_primary_workgroup_is_never_cataloged(session, make_reporter):

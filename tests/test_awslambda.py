@@ -59,10 +59,10 @@ def test_a_layer_without_versions_is_already_gone(session, reporter):
     assert not reporter.events("failed")
 
 
-def test_a_resumed_layer_deletion_deletes_only_the_versions_left(session, client, reporter, calls_of):
+def test_a_resumed_layer_deletion_deletes_only_the_versions_left(session, client, reporter, watch):
     publish(client, "half-done", 3)
     client.delete_layer_version(LayerName="half-done", VersionNumber=1)  # deleted before the run stopped
-    deletions = calls_of(session, "lambda", REGION, "DeleteLayerVersion")
+    deletions = watch(session, "lambda", REGION, "DeleteLayerVersion")
 
     assert layers.cleanup_layer(session, REGION, "half-done", reporter, False) == "deleted"
 
@@ -82,12 +82,12 @@ def test_mappings_being_deleted_are_not_listed(session, stubbed, reporter):
     assert (listed.id, listed.properties["state"]) == (mapping["UUID"], "Enabled")
 
 
-def test_mappings_are_waited_for_with_one_listing_per_poll(session, client, reporter, calls_of):
+def test_mappings_are_waited_for_with_one_listing_per_poll(session, client, reporter, watch):
     function = create_function(client, seed_role(session))
     sqs = boto3.client("sqs", region_name=REGION)
     for _ in range(3):
         client.create_event_source_mapping(EventSourceArn=create_queue(sqs)[1], FunctionName=function)
-    listings = calls_of(session, "lambda", REGION, "ListEventSourceMappings")
+    listings = watch(session, "lambda", REGION, "ListEventSourceMappings")
 
     outcomes = event_source_mappings.cleanup_event_source_mappings(session, REGION, reporter, dry_run=False)
 

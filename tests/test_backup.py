@@ -2,20 +2,12 @@
 points go first, the vault once they have (moto has no recovery points: played with
 botocore's Stubber on AWS's response shapes)."""
 
-import boto3
-import pytest
-
 from costcutter.services.backup import vaults
 
 REGION = "eu-west-1"
 VAULT_ARN = "arn:aws:backup:eu-west-1:123456789012:backup-vault:nightly"
 POINTS = [f"arn:aws:ec2:eu-west-1::snapshot/snap-0{n}23456789abcdef0" for n in range(3)]
 CONTAINS = ("InvalidRequestException", "Backup vault cannot be deleted because it contains recovery points.")
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def test_the_vaults_aws_makes_are_never_listed(session, stubbed, make_reporter):

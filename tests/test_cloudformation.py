@@ -6,18 +6,12 @@ import json
 from datetime import datetime, timezone
 
 import boto3
-import pytest
 
 from aws_doubles import stubbed, watch
 from costcutter.services.cloudformation import stacks
 
 REGION = "eu-west-1"
 CREATED = datetime(2025, 1, 2, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def arn(name):

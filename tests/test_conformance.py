@@ -1,7 +1,6 @@
 """Every registered resource type, against moto in process: what the registry promises of
 each one. Parametrised over the registry, so a new type is covered the day it lands."""
 
-import boto3
 import pytest
 
 from costcutter import engine, events, registry, sandbox
@@ -45,11 +44,6 @@ def dependency_closure(rtype):
             needed.add(key)
             todo += registry.by_key()[key].dependencies
     return [t for t in TYPES if t.key in needed]
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 @pytest.mark.parametrize("rtype", types_for("list"))

@@ -11,11 +11,6 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def dynamodb(aws_mock):
     return boto3.client("dynamodb", region_name=REGION)
 

@@ -13,11 +13,6 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def ec2(aws_mock):
     return boto3.client("ec2", region_name=REGION)
 

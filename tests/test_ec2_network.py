@@ -21,11 +21,6 @@ NETWORK_SERVICES = ("ec2", "autoscaling")
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def ec2(aws_mock):
     return boto3.client("ec2", region_name=REGION)
 
@@ -38,15 +33,6 @@ def autoscaling(aws_mock):
 @pytest.fixture
 def reporter(make_reporter):
     return make_reporter(REGION)
-
-
-def watch(session, service, operation):
-    """The parameters of each `operation` call made through the engine's shared client."""
-    seen = []
-    client = aws.client(session, service, REGION)
-    client.meta.events.register(f"provide-client-params.{service}.{operation}",
-                                lambda params, **_: seen.append(dict(params)))
-    return seen
 
 
 def network(ec2, autoscaling) -> dict[str, list[str]]:
@@ -218,11 +204,11 @@ def test_a_route_table_is_disassociated_then_deleted_and_its_subnet_falls_back_t
     assert main["Associations"][0]["Main"]
 
 
-def test_an_internet_gateway_is_detached_from_its_vpc_then_deleted(session, ec2, reporter):
+def test_an_internet_gateway_is_detached_from_its_vpc_then_deleted(session, ec2, reporter, watch):
     [gateway] = internet_gateways.INTERNET_GATEWAYS.seed(session, REGION, 1)
     [vpc] = [a["VpcId"] for a in ec2.describe_internet_gateways(InternetGatewayIds=[gateway])
              ["InternetGateways"][0]["Attachments"]]
-    detached = watch(session, "ec2", "DetachInternetGateway")
+    detached = watch(session, "ec2", REGION, "DetachInternetGateway")
 
     outcomes = internet_gateways.cleanup_internet_gateways(session, REGION, reporter, dry_run=False)
 
@@ -231,9 +217,9 @@ def test_an_internet_gateway_is_detached_from_its_vpc_then_deleted(session, ec2,
     assert ec2.describe_internet_gateways()["InternetGateways"] == []
 
 
-def test_nat_gateways_are_deleted_then_waited_for_with_one_describe(session, ec2, reporter):
+def test_nat_gateways_are_deleted_then_waited_for_with_one_describe(session, ec2, reporter, watch):
     made = nat_gateways.NAT_GATEWAYS.seed(session, REGION, 3)
-    describes = watch(session, "ec2", "DescribeNatGateways")
+    describes = watch(session, "ec2", REGION, "DescribeNatGateways")
 
     outcomes = nat_gateways.cleanup_nat_gateways(session, REGION, reporter, dry_run=False)
 
@@ -243,13 +229,13 @@ def test_nat_gateways_are_deleted_then_waited_for_with_one_describe(session, ec2
     assert {g["State"] for g in ec2.describe_nat_gateways(NatGatewayIds=made)["NatGateways"]} == {"deleted"}
 
 
-def test_a_group_is_force_deleted_with_its_instances_and_waited_for(session, ec2, autoscaling, reporter):
+def test_a_group_is_force_deleted_with_its_instances_and_waited_for(session, ec2, autoscaling, reporter, watch):
     image = amis.register_image(ec2, "group-test-image")
     template = launch_templates.create_launch_template(ec2, image)
     autoscaling.create_auto_scaling_group(AutoScalingGroupName="workers", LaunchTemplate={"LaunchTemplateId": template},
                                           MinSize=2, MaxSize=2, DesiredCapacity=2, AvailabilityZones=[f"{REGION}a"])
-    deletes = watch(session, "autoscaling", "DeleteAutoScalingGroup")
-    describes = watch(session, "autoscaling", "DescribeAutoScalingGroups")
+    deletes = watch(session, "autoscaling", REGION, "DeleteAutoScalingGroup")
+    describes = watch(session, "autoscaling", REGION, "DescribeAutoScalingGroups")
 
     assert groups.cleanup_groups(session, REGION, reporter, dry_run=False) == {"workers": events.DELETED}
 

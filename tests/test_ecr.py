@@ -8,11 +8,6 @@ from costcutter.services.ecr import repositories
 REGION = "eu-west-1"
 
 
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
 def test_a_repository_holding_images_is_deleted_with_them(session, make_reporter):
     [name] = repositories.REPOSITORIES.seed(session, REGION, 1)
     ecr = boto3.client("ecr", region_name=REGION)

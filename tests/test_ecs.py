@@ -13,11 +13,6 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def ecs(aws_mock):
     return boto3.client("ecs", region_name=REGION)
 

@@ -12,11 +12,6 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def efs(aws_mock):
     return boto3.client("efs", region_name=REGION)
 

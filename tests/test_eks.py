@@ -5,17 +5,11 @@ CLUSTER/NAME, waited for with one listing per cluster."""
 import datetime
 
 import boto3
-import pytest
 
 from costcutter.services.eks import clusters, fargate_profiles, node_groups
 
 REGION = "eu-west-1"
 CREATED = datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc)
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def stub_protected_cluster(stubbed, session):

@@ -4,19 +4,12 @@ finishes a deletion, and has no DeleteCacheSubnetGroup)."""
 
 from datetime import datetime, timezone
 
-import boto3
-import pytest
 
 from aws_doubles import stubbed, watch
 from costcutter.services.elasticache import cache_clusters, cache_subnet_groups, replication_groups
 
 REGION = "eu-west-1"
 CREATED = datetime(2025, 1, 2, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def cluster(name, status="available", group=None):

@@ -3,19 +3,12 @@ with botocore's Stubber on real response shapes; applications against moto in pr
 
 from datetime import datetime, timezone
 
-import boto3
-import pytest
 
 from aws_doubles import stubbed, watch
 from costcutter.services.elasticbeanstalk import applications, environments
 
 REGION = "eu-west-1"
 CREATED = datetime(2025, 1, 2, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def environment(env_id, status="Ready"):

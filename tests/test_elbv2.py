@@ -2,7 +2,6 @@
 with botocore's Stubber), target groups freed by their load balancer, one listing per wait."""
 
 import boto3
-import pytest
 
 from costcutter.services.elbv2 import load_balancers, target_groups
 
@@ -17,11 +16,6 @@ TARGET_GROUP = {"TargetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:123456
                 "TargetType": "instance", "LoadBalancerArns": [ARN]}
 PROTECTED = ("OperationNotPermitted",
              f"Load balancer '{ARN}' cannot be deleted because deletion protection is enabled")
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def stub_protected_load_balancer(stubbed, session):

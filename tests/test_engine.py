@@ -63,11 +63,6 @@ class FakeCloud:
         return ResourceType(**{**declaration, **overrides})
 
 
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
 def kinds(reporter):
     return [(e["kind"], e["resource_id"], e["message"]) for e in reporter.events() if e["resource_id"]]
 

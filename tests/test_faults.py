@@ -18,8 +18,8 @@ from botocore.retries import standard
 
 from costcutter import registry, sandbox
 from costcutter.aws import Rate
-from costcutter.registry import GLOBAL_REGION
 from costcutter.faults import ERROR, ERROR_AFTER, RESET, RESET_AFTER, THROTTLED, Faults, deletions_of
+from costcutter.registry import GLOBAL_REGION
 from costcutter.services.ec2 import security_groups
 from costcutter.services.s3 import buckets
 from costcutter.store import EventStore

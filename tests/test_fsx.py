@@ -2,18 +2,12 @@
 for one and the file system can have one, and one listing per wait."""
 
 import boto3
-import pytest
 
 from costcutter.services.elbv2.load_balancers import default_subnets
 from costcutter.services.fsx import file_systems
 
 REGION = "eu-west-1"
 CHILDREN = "DELETE_CHILD_VOLUMES_AND_SNAPSHOTS"
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def create(session, kind, **configuration):

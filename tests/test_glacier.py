@@ -4,17 +4,11 @@ Glacier has no vaults. AWS's refusals, which moto never makes, are played with b
 Stubber."""
 
 import boto3
-import pytest
 
 from costcutter.services.glacier import vaults
 
 REGION = "eu-west-1"
 ARN = "arn:aws:glacier:eu-west-1:123456789012:vaults/logs"
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def test_a_vault_with_archives_is_not_deleted_and_fails_with_how_to_empty_it(session, make_reporter, watch):

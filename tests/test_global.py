@@ -32,11 +32,6 @@ HOME = "us-east-1"  # where the global types' clients go
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def iam(aws_mock):
     return boto3.client("iam", region_name=HOME)
 

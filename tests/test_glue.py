@@ -11,11 +11,6 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def glue(aws_mock):
     return boto3.client("glue", region_name=REGION)
 

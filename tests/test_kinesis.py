@@ -33,13 +33,13 @@ def test_streams_being_deleted_are_not_listed(session, stubbed, reporter):
     assert (listed.id, listed.properties) == ("clicks", {"status": "ACTIVE", "mode": "ON_DEMAND"})
 
 
-def test_streams_with_consumers_are_deleted_and_waited_for_with_one_listing_per_poll(session, reporter, calls_of):
+def test_streams_with_consumers_are_deleted_and_waited_for_with_one_listing_per_poll(session, reporter, watch):
     kinesis = boto3.client("kinesis", region_name=REGION)
     for number in range(3):
         kinesis.create_stream(StreamName=f"clicks-{number}", ShardCount=1)
     arn = kinesis.describe_stream_summary(StreamName="clicks-0")["StreamDescriptionSummary"]["StreamARN"]
     kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="fan-out")
-    listings = calls_of(session, "kinesis", REGION, "ListStreams")
+    listings = watch(session, "kinesis", REGION, "ListStreams")
 
     outcomes = streams.cleanup_streams(session, REGION, reporter, dry_run=False)
 

@@ -1,18 +1,10 @@
 """OpenSearch's quirks: domains described five at a time (moto in process), those already
 being deleted never listed, and the wait (botocore's Stubber: moto deletes at once)."""
 
-import boto3
-import pytest
-
 from aws_doubles import stubbed, watch
 from costcutter.services.opensearch import domains
 
 REGION = "eu-west-1"
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def domain(name, deleted=False):

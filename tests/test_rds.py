@@ -13,11 +13,6 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def rds(aws_mock):
     return boto3.client("rds", region_name=REGION)
 

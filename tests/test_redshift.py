@@ -11,11 +11,6 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
-
-
-@pytest.fixture
 def redshift(aws_mock):
     return boto3.client("redshift", region_name=REGION)
 

@@ -2,9 +2,7 @@
 process; botocore's Stubber for the states moto skips), and a ValidationException that
 means "missing" told from one that means "not now"."""
 
-
 import boto3
-import pytest
 
 from aws_doubles import stubbed, watch
 from costcutter.registry import Resource
@@ -12,11 +10,6 @@ from costcutter.services.sagemaker import notebook_instances
 
 REGION = "eu-west-1"
 NOTEBOOK_ARN = f"arn:aws:sagemaker:{REGION}:123456789012:notebook-instance/lab"
-
-
-@pytest.fixture
-def session(aws_mock):
-    return boto3.Session()
 
 
 def non_lifecycle(reporter):
