@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+import aws_doubles  # noqa: E402
 from costcutter import aws, paths  # noqa: E402
 from costcutter.faults import FaultInjector, Faults  # noqa: E402
 from costcutter.reporter import Reporter  # noqa: E402
@@ -233,11 +234,5 @@ def _emptied_and_in_use(endpoint, monkeypatch):
 @pytest.fixture
 def watch(aws_mock):
     """watch(session, service, region, operation) -> the parameters of each such call made
-    through the engine's shared client, as they are sent."""
-    def watch(session, service, region, operation):
-        seen = []
-        client = aws.client(session, service, region)
-        event = f"provide-client-params.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-        client.meta.events.register(event, lambda params, **_: seen.append(dict(params)))
-        return seen
-    return watch
+    through the engine's shared client, as they are sent (aws_doubles.watch, as a fixture)."""
+    return aws_doubles.watch
