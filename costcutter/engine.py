@@ -191,13 +191,13 @@ def _keep(rtype: ResourceType, resources: list[Resource], reporter: Reporter) ->
     """The resources the run keeps: held by a kept resource, or kept by the run's scope;
     each recorded as skipped with the reason and what it holds (once: a resumed run does
     not say it again); dry runs too, so a plan shows them."""
-    held = _held_by_kept(rtype, reporter)
+    held, rules = _held_by_kept(rtype, reporter), _scope_of(rtype, reporter)
     kept = {}
     for resource in resources:
         previous = reporter.previous_state(rtype.service, rtype.name, resource.id)
         if previous in events.DONE:
             continue
-        if (reason := held.get(resource.id) or _keep_reason(rtype, resource, reporter)) is None:
+        if (reason := held.get(resource.id) or _keep_reason(rtype, rules, resource, reporter)) is None:
             continue
         if previous != events.SKIPPED:
             record_kept(rtype, resource, reporter, reason)
@@ -205,11 +205,15 @@ def _keep(rtype: ResourceType, resources: list[Resource], reporter: Reporter) ->
     return kept
 
 
-def _keep_reason(rtype: ResourceType, resource: Resource, reporter: Reporter) -> str | None:
+def _scope_of(rtype: ResourceType, reporter: Reporter) -> scope.Scope:
+    """The run's filters for this type (and its protection tag), read once per unit."""
+    target = Target(rtype, None, reporter.region, reporter)
+    return scope.for_type(target.setting("filters"), target.setting("protect_tag"), rtype.service, rtype.name)
+
+
+def _keep_reason(rtype: ResourceType, rules: scope.Scope, resource: Resource, reporter: Reporter) -> str | None:
     """Why the run's filters keep a resource (its protection tag, a keep rule, a select rule
     it misses), or None when it may be deleted."""
-    settings = {**_default_type_settings(), **reporter.settings}
-    rules = scope.for_type(settings["filters"], settings["protect_tag"], rtype.service, rtype.name)
     seen = reporter.first_seen(rtype.service, rtype.name) if rules.uses_age and not resource.created else {}
     return rules.keep_reason(resource, seen.get(resource.id))
 

@@ -20,8 +20,6 @@ and the time now.
 
 import dataclasses
 import fnmatch
-import functools
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -196,13 +194,7 @@ def _as_utc(text: str) -> datetime:
 
 def for_type(filters: Mapping | None, protect_tag: str | None, service: str, name: str) -> Scope:
     """The scope of one type: the rules of `all`, of its service and of the type, together."""
-    return _for_type(json.dumps(filters or {}, sort_keys=True), protect_tag, service, name)
-
-
-@functools.lru_cache(maxsize=1024)
-def _for_type(filters_json: str, protect_tag: str | None, service: str, name: str) -> Scope:
-    filters = json.loads(filters_json)
-    blocks = [filters.get(level) or {} for level in levels_of(service, name)]
+    blocks = [(filters or {}).get(level) or {} for level in levels_of(service, name)]
     return Scope(protect_tag,
                  keep=tuple(parse_rule(rule) for block in blocks for rule in block.get("keep") or ()),
                  select=tuple(parse_rule(rule) for block in blocks for rule in block.get("select") or ()))
