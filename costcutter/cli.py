@@ -475,12 +475,6 @@ def _estimate(store: EventStore, run_id: str, dry_run: bool, per_type: bool = Fa
     return costs.describe(costs.run_estimate(store, run_id, dry_run), dry_run, per_type)
 
 
-def _print_summary(store: EventStore, run_id: str, listed: bool = False) -> None:
-    """The end of a run (`run`, and `apply` too): what it did per type, then each resource
-    that failed or was kept and why, and with `listed` every resource."""
-    click.echo(_summary(store, run_id, listed))
-
-
 def _summary(store: EventStore, run_id: str, listed: bool = False, full: bool = False) -> str:
     rows, outcome_columns = _pivot(store.summary(run_id))
     headers = {"resource_type": "type", events.SKIPPED: "kept"}
