@@ -300,7 +300,7 @@ def _sweep(store: EventStore, run: lifecycle.Run, listed: bool = False, show_sum
     else:
         out.info(f"Run {run.id}: {mode} of {plural(len(settings.chosen_types()), 'resource type')} in "
                  f"{plural(len(settings.regions), 'region')} of account {run.account}.")
-    view = progress.live_view(store, run.id, settings, quiet=out.quiet)
+    view = progress.live_view(store, run.id, settings, quiet=out.quiet, units=run.units)
     stopping = functools.partial(view.note, "Stopping after the deletions in flight (Ctrl-C again to stop at once)...")
     try:
         outcome = lifecycle.sweep(store, run, on_progress=view.update, on_stopping=stopping)

@@ -302,13 +302,15 @@ class LiveView:
         self._view.close()
 
 
-def live_view(store: EventStore, run_id: str, settings, quiet: bool = False, stream=None) -> LiveView:
-    """The view that suits where stderr goes: bars at a terminal, status lines elsewhere."""
+def live_view(store: EventStore, run_id: str, settings, quiet: bool = False, stream=None,
+              units: list | None = None) -> LiveView:
+    """The view that suits where stderr goes: bars at a terminal, status lines elsewhere.
+    `units` are the run's (an apply's are its plan's), by default all its settings choose."""
     stream = stream or sys.stderr
     if quiet:
         return LiveView(Silent())
     planned: dict[str, int] = {}
-    for unit in orchestrator.plan(settings):
+    for unit in orchestrator.plan(settings) if units is None else units:
         planned[unit.region] = planned.get(unit.region, 0) + 1
     reader = LogReader(store, run_id, planned, settings.dry_run)
     if stream.isatty():

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from costcutter import config, events, progress, sandbox
+from costcutter import config, events, orchestrator, progress, sandbox
+from costcutter.faults import Faults
 from costcutter.store import new_event
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -167,9 +168,12 @@ def costcutter(*args, **environment):
                           env={**os.environ, **environment}, timeout=300)
 
 
-def test_without_a_terminal_a_sweep_writes_status_lines_to_stderr_and_no_bar(sandbox_endpoint, db_path):
+def test_without_a_terminal_a_sweep_writes_status_lines_to_stderr_and_no_bar(fault_server, db_path):
+    _, injector = fault_server
     for region_name in ("us-east-1", "eu-west-1"):
         sandbox.seed(region_name, default_count=1, services=("ec2",))
+    # Slow listings, so the sweep outlasts the status interval however fast the machine is.
+    injector.configure(Faults(latency={"ec2:Describe*": 0.3}))
     args = ("run", "--db", db_path, "--region", "us-east-1,eu-west-1", "--service", "ec2")
     result = costcutter(*args, COSTCUTTER_STATUS_INTERVAL="1")
     assert result.returncode == 0, result.stderr
@@ -197,3 +201,15 @@ def test_the_live_view_suits_where_stderr_goes(store, logged_run):
     assert isinstance(progress.live_view(store, run_id, settings, stream=io.StringIO())._view, progress.StatusLines)
     assert isinstance(progress.live_view(store, run_id, settings, stream=Terminal())._view, progress.TerminalView)
     assert isinstance(progress.live_view(store, run_id, settings, quiet=True)._view, progress.Silent)
+
+
+def test_the_view_counts_the_units_it_is_given_as_an_apply_does(store, logged_run):
+    """An apply runs only its plan's units: the view's totals are those, not every unit its
+    settings would choose."""
+    run_id, _ = logged_run
+    settings = config.load(flags={"regions": "us-east-1,eu-west-1", "services": "ec2"})
+    planned = [unit for unit in orchestrator.plan(settings) if unit.region == "eu-west-1"][:2]
+
+    reader = progress.live_view(store, run_id, settings, stream=io.StringIO(), units=planned)._view._reader
+
+    assert {region.region: region.units for region in reader.snapshot().regions} == {"eu-west-1": 2}
