@@ -674,17 +674,6 @@ def _setup_logging(settings: Settings) -> None:
 
 # demo
 
-# Why the real run of the demo deletes fewer resources of these types than its dry run
-# listed: something deleted before them took them along (or, for EMR, a quirk of moto's server).
-DEMO_GONE_ALONG = {
-    "ec2.instances": "an Auto Scaling group or a spot fleet terminates its own instances",
-    "ec2.network_interfaces": "an instance's network interface goes with it",
-    "ec2.volumes": "root volumes go with their instances",
-    "ec2.snapshots": "an AMI's snapshot goes with it when AWS deletes both",
-    "emr.clusters": "the sandbox lists every region's EMR clusters in each region; the first region deletes them",
-}
-
-
 @cli.command()
 @click.option("--db", type=click.Path(dir_okay=False), help="Keep the demo's event log here (default: a temporary "
                                                             "one, removed at the end).")
@@ -760,7 +749,7 @@ def _explain_demo_counts(store: EventStore, dry_run_id: str, real_run_id: str) -
     click.echo(format_table(list(by_service.values()), ["service", "listed", "deleted"],
                             {"listed": "listed by the dry run", "deleted": "deleted by the real run"}))
     fewer = [{"type": key, "listed": count, "deleted": deleted.get(key, 0),
-              "why": DEMO_GONE_ALONG.get(key, "gone before the real run came to it")}
+              "why": _why_gone_along(key)}
              for key, count in sorted(listed.items()) if deleted.get(key, 0) < count]
     if fewer:
         missing = sum(row["listed"] - row["deleted"] for row in fewer)
@@ -768,6 +757,13 @@ def _explain_demo_counts(store: EventStore, dry_run_id: str, real_run_id: str) -
         click.echo(f"\n{plural(missing, 'resource')} the dry run listed went with something deleted before {them}, "
                    f"so the real run found {them} gone:")
         click.echo(format_table(fewer, ["type", "listed", "deleted", "why"]))
+
+
+def _why_gone_along(key: str) -> str:
+    """Why the real run found fewer of a type than the dry run listed: what AWS deletes it
+    along with (its declaration says), or a quirk of the sandbox."""
+    rtype = registry.by_key().get(key)
+    return (rtype and rtype.goes_with) or sandbox.MOTO_QUIRKS.get(key, "gone before the real run came to it")
 
 
 def _counts_by_type(store: EventStore, run_id: str, outcome: str) -> dict[str, int]:

@@ -158,6 +158,9 @@ class ResourceType:
     cost: tuple[Charge, ...] = ()
     batch: Batch | None = None                       # the deletion of many in one call, where AWS has one
     holds: Holds | None = None                       # what it holds, kept with it when it is kept
+    # What AWS deletes it along with, when it does ("root volumes go with their instances"):
+    # why a real run can find fewer of it than its dry run listed.
+    goes_with: str = ""
 
     @property
     def priced(self) -> bool:

@@ -56,6 +56,7 @@ def _os(instance):
 
 INSTANCES = ResourceType(
     service="ec2", name="instances", client="ec2",
+    goes_with="an Auto Scaling group or a spot fleet terminates its own instances",
     cost=(Charge("ec2.instance:{instance_type}:{os}", unless("state", "stopping", "stopped"), fields=_os),),
     doc=__doc__,
     # With what it holds that its description does not name: its Elastic IPs, and its VPC's

@@ -14,6 +14,7 @@ def _seed(session, region, count):
 
 NETWORK_INTERFACES = ResourceType(
     service="ec2", name="network_interfaces", client="ec2", doc=__doc__,
+    goes_with="an instance's network interface goes with it",
     # What was attached must be gone first, so that what it leaves is `available` when listed.
     depends_on=(
         "instances", "elastic_ips", "nat_gateways", "vpc_endpoints", "transit_gateway_vpc_attachments",

@@ -17,7 +17,7 @@ def _tier(snapshot):
 
 
 SNAPSHOTS = ResourceType(
-    service="ec2", name="snapshots", client="ec2",
+    service="ec2", name="snapshots", client="ec2", goes_with="an AMI's snapshot goes with it when AWS deletes both",
     cost=(Charge("ebs.snapshot.{tier}", per("size_gib"), fields=_tier),),
     depends_on=("amis",), doc=__doc__,
     list=listed("describe_snapshots", "Snapshots", "SnapshotId", created="StartTime",

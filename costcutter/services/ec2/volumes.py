@@ -25,7 +25,7 @@ def _billed_throughput(volume):
 
 
 VOLUMES = ResourceType(
-    service="ec2", name="volumes", client="ec2",
+    service="ec2", name="volumes", client="ec2", goes_with="root volumes go with their instances",
     cost=(Charge("ebs.{volume_type}", per("size_gib")), Charge("ebs.{volume_type}.iops", _billed_iops),
           Charge("ebs.gp3.throughput", _billed_throughput)),
     depends_on=("instances", "snapshots"), doc=__doc__,
