@@ -12,7 +12,7 @@ import os
 PRELOAD = ["costcutter.warm"]
 # The services whose models costcutter.warm loads (comma-separated; all when unset): the
 # server's one input, set in the environment it starts with, and in no other (COSTCUTTER_*
-# names are the configuration's, which refuses those it does not know).
+# names are the configuration's, which warns of those it does not know).
 SERVICES_VARIABLE = "WARM_SERVICES_OF_COSTCUTTER"
 
 
