@@ -63,3 +63,12 @@ def test_an_unknown_cluster_counts_as_gone(session, make_reporter):
                               expected_params={"JobFlowIds": ["j-0123456789ABC"]})
         outcome = clusters.cleanup_cluster(session, REGION, "j-0123456789ABC", make_reporter(REGION), False)
     assert outcome == "already_gone"
+
+
+def test_clusters_are_terminated_ten_to_a_call(session, emr, make_reporter):
+    seeded = clusters.CLUSTERS.seed(session, REGION, 12)
+    terminations = watch(session, "emr", REGION, "TerminateJobFlows")
+    outcomes = clusters.cleanup_clusters(session, REGION, make_reporter(REGION), dry_run=False)
+    assert outcomes == {cluster: "deleted" for cluster in seeded}
+    assert sorted(len(call["JobFlowIds"]) for call in terminations) == [2, 10]
+    assert alive(emr) == []

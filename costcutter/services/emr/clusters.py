@@ -3,7 +3,7 @@
 import uuid
 
 from costcutter import engine
-from costcutter.registry import Protection, ResourceType, Step, call, listed, recoded, still_listed
+from costcutter.registry import Protection, ResourceType, Step, batched, call, listed, recoded, still_listed
 
 _ALIVE = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"]
 # EMR says ValidationException for a protected cluster, and for an unknown one.
@@ -30,6 +30,9 @@ CLUSTERS = ResourceType(
                 ClusterStates=_ALIVE),
     steps=(recoded(call("terminate_job_flows", "JobFlowIds", in_list=True), "ValidationException",
                    {"termination protected": _PROTECTED, "does not exist": _NOT_FOUND, "not valid": _NOT_FOUND}),),
+    # AWS takes up to 10 clusters a call; a protected or unknown one fails the whole call,
+    # and then the engine terminates them one at a time, each with its own outcome.
+    batch=batched("terminate_job_flows", "JobFlowIds", size=10),
     # The listing does not show termination protection: the termination's refusal does.
     protection=Protection("remove_deletion_protection",
                           Step("remove_termination_protection", _remove_termination_protection),
