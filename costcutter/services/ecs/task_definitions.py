@@ -33,26 +33,35 @@ def _list(target):
     # Grouped from the revisions, which also counts them; ListTaskDefinitionFamilies would
     # do for AWS, but moto ignores its status and names families long deleted. INACTIVE
     # revisions count, so that a family whose deregistration finished before a stop is
-    # still there for the resumed run to delete.
-    families: dict[str, dict[str, int]] = {}
+    # still there for the resumed run to delete. Each family keeps its listed revisions,
+    # so its teardown needs no listing of its own.
+    families: dict[str, dict[str, list[str]]] = {}
     for status in ("ACTIVE", "INACTIVE"):
         for arn in _revisions(target.client, status):
-            counts = families.setdefault(_family_of(arn), {"ACTIVE": 0, "INACTIVE": 0})
-            counts[status] += 1
-    for family, counts in families.items():
-        yield Resource(id=family, name=family, properties={"active_revisions": counts["ACTIVE"],
-                                                           "inactive_revisions": counts["INACTIVE"]})
+            families.setdefault(_family_of(arn), {"ACTIVE": [], "INACTIVE": []})[status].append(arn)
+    for family, revisions in families.items():
+        yield Resource(id=family, name=family, raw=revisions,
+                       properties={"active_revisions": len(revisions["ACTIVE"]),
+                                   "inactive_revisions": len(revisions["INACTIVE"])})
+
+
+def _listed_revisions(target, family, status: str) -> list[str]:
+    """The family's revisions in that status as the listing found them; listed afresh for a
+    family given by name alone."""
+    return family.raw[status] if status in family.raw else _revisions(target.client, status, family.id)
 
 
 def _deregister(target, family):
-    revisions = _revisions(target.client, "ACTIVE", family.id)
+    revisions = _listed_revisions(target, family, "ACTIVE")
     for arn in revisions:
         target.client.deregister_task_definition(taskDefinition=arn)
     return f"deregistered {len(revisions)} revisions"
 
 
 def _delete(target, family):
-    revisions = _revisions(target.client, "INACTIVE", family.id)
+    # Those deregistered by the step before are INACTIVE now.
+    revisions = (family.raw["INACTIVE"] + family.raw["ACTIVE"] if family.raw
+                 else _revisions(target.client, "INACTIVE", family.id))
     if not revisions:
         raise aws.client_error(_GONE, f"task definition family {family.id} has no revisions left to delete",
                                "DeleteTaskDefinitions")
