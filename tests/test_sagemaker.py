@@ -35,18 +35,29 @@ def test_a_stopped_notebook_is_deleted_without_a_stop_step(session, make_reporte
     assert non_lifecycle(reporter) == [("delete_requested", None), ("deleted", None)]
 
 
-def describe(status):
-    return {"NotebookInstanceName": "lab", "NotebookInstanceArn": NOTEBOOK_ARN, "NotebookInstanceStatus": status}
+def test_notebooks_waiting_to_stop_share_one_listing_per_poll(session, make_reporter):
+    notebooks = notebook_instances.NOTEBOOK_INSTANCES.seed(session, REGION, 3)
+    describes = watch(session, "sagemaker", REGION, "DescribeNotebookInstance")
+    listings = watch(session, "sagemaker", REGION, "ListNotebookInstances")
+    reporter = make_reporter(REGION, threads=4)
+    assert notebook_instances.cleanup_notebook_instances(session, REGION, reporter, dry_run=False) == {
+        notebook: "deleted" for notebook in notebooks}
+    # The catalog, one poll (moto stops at once) for the three, and the wait for the deletions.
+    assert (len(describes), len(listings)) == (0, 3)
+
+
+def listing(status):
+    return {"NotebookInstances": [{"NotebookInstanceName": "lab", "NotebookInstanceArn": NOTEBOOK_ARN,
+                                   "NotebookInstanceStatus": status, "CreationTime": 0, "LastModifiedTime": 0}]}
 
 
 def test_a_pending_notebook_is_stopped_once_in_service_and_deleted_once_stopped(session, make_reporter):
     pending = Resource(id="lab", raw={"NotebookInstanceStatus": "Pending"})
     with stubbed(session, "sagemaker", REGION) as stub:
-        for status in ("Pending", "InService"):
-            stub.add_response("describe_notebook_instance", describe(status), {"NotebookInstanceName": "lab"})
+        stub.add_response("list_notebook_instances", listing("InService"), {})
         stub.add_response("stop_notebook_instance", {}, {"NotebookInstanceName": "lab"})
         for status in ("Stopping", "Stopped"):
-            stub.add_response("describe_notebook_instance", describe(status), {"NotebookInstanceName": "lab"})
+            stub.add_response("list_notebook_instances", listing(status), {})
         stub.add_response("delete_notebook_instance", {}, {"NotebookInstanceName": "lab"})
         outcome = notebook_instances.cleanup_notebook_instance(session, REGION, pending, make_reporter(REGION), False)
     assert outcome == "deleted"
@@ -55,7 +66,7 @@ def test_a_pending_notebook_is_stopped_once_in_service_and_deleted_once_stopped(
 def test_a_notebook_that_never_stops_fails_after_the_wait_timeout(session, make_reporter):
     reporter = make_reporter(REGION, wait_timeout=1)
     with stubbed(session, "sagemaker", REGION) as stub:
-        stub.add_response("describe_notebook_instance", describe("Updating"), {"NotebookInstanceName": "lab"})
+        stub.add_response("list_notebook_instances", listing("Updating"), {})
         outcome = notebook_instances.cleanup_notebook_instance(session, REGION, "lab", reporter, False)
     assert outcome == "failed"
     assert "still Updating" in reporter.events("failed")[0]["message"]
@@ -73,3 +84,10 @@ def test_a_refusal_for_the_state_is_a_failure_and_a_missing_notebook_is_gone(ses
         assert notebook_instances.cleanup_notebook_instance(session, REGION, stopped, make_reporter(REGION),
                                                             False) == "already_gone"
     assert reporter.events("failed")[0]["error_code"] == "ValidationException"
+
+
+def test_a_notebook_no_longer_listed_while_waiting_to_stop_is_gone(session, make_reporter):
+    with stubbed(session, "sagemaker", REGION) as stub:
+        stub.add_response("list_notebook_instances", {"NotebookInstances": []}, {})
+        outcome = notebook_instances.cleanup_notebook_instance(session, REGION, "lab", make_reporter(REGION), False)
+    assert outcome == "already_gone"

@@ -1,30 +1,49 @@
 """SageMaker notebook instances: stopped, waited for until stopped (AWS deletes no other), then deleted and waited for."""
 
 import time
-from costcutter import engine
-from costcutter.registry import Charge, ResourceType, Step, listed, seed_names, still_listed, unless
+
+from costcutter import aws, engine, polling
+from costcutter.registry import Charge, ResourceType, Step, listed, pages, seed_names, still_listed, unless
 from costcutter.services.sagemaker import NOT_FOUND, SEED_ROLE, missing_is_gone, sagemaker_call
 
 _DELETABLE = {"Stopped", "Failed"}
 
 
+def _listed_statuses(target):
+    return {notebook["NotebookInstanceName"]: notebook["NotebookInstanceStatus"]
+            for page in pages(target.client, "list_notebook_instances") for notebook in page["NotebookInstances"]}
+
+
+# The region's notebooks that wait to stop share one listing per poll.
+_STATUSES = polling.SharedStatuses(_listed_statuses)
+
+
 def _stop(target, notebook):
     """Stop it as soon as it can be (a pending or updating one first comes in service), and
-    wait until it has stopped: one describe of this notebook per poll, backing off."""
+    wait until it has stopped, backing off; its status is the listing's until then, and
+    then one listing per poll for all the region's notebooks that wait (never a describe each)."""
     reporter, delay = target.reporter, engine.FIRST_POLL_SECONDS
     deadline = time.monotonic() + reporter.wait_timeout
-    while (status := _status(target, notebook.id)) not in _DELETABLE:
+    status, since = notebook.raw.get("NotebookInstanceStatus"), time.monotonic()
+    if status is None:  # given by name alone, not listed
+        status, since = _status(target, notebook.id, since)
+    while status not in _DELETABLE:
         if status == "InService":
             target.client.stop_notebook_instance(NotebookInstanceName=notebook.id)
+            since = time.monotonic()  # only a listing that starts after the stop shows it
         if time.monotonic() + delay > deadline or reporter.stopping:
             raise TimeoutError(f"still {status} after waiting {reporter.wait_timeout}s for it to stop")
         time.sleep(delay)
         delay = min(delay * 1.5, engine.LONGEST_POLL_SECONDS)
+        status, since = _status(target, notebook.id, since)
     return status
 
 
-def _status(target, name):
-    return target.client.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"]
+def _status(target, name, since):
+    status, listed_at = _STATUSES.status(target, name, after=since)
+    if status is None:
+        raise aws.client_error(NOT_FOUND, f"notebook instance {name} is no longer listed", "ListNotebookInstances")
+    return status, listed_at
 
 
 def _seed(session, region, count):
