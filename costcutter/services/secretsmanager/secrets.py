@@ -3,12 +3,16 @@
 Never listed: secrets already scheduled for deletion (DeletedDate set; AWS keeps them,
 unbilled, until the window ends), secrets another service manages (OwningService set,
 such as RDS master passwords: they go with their owner), and replicas of a secret whose
-primary is in another region (removed from there, with it).
+primary is in another region (removed from there, with it). Replicas are looked up
+(DescribeSecret) only for a secret the listing shows in a replication, or whose deletion
+AWS refuses because of them: never a describe per secret.
 """
 
 import uuid
 
-from costcutter import engine
+import botocore.exceptions
+
+from costcutter import aws, engine
 from costcutter.registry import Charge, ResourceType, Step, pages, record, recoded
 
 SETTING = "secrets_recovery_window_days"
@@ -31,6 +35,12 @@ def _list(target):
                              properties={"rotation": "RotationEnabled", "last_accessed": "LastAccessedDate"})
 
 
+def _may_have_replicas(secret) -> bool:
+    """Whether the listing says it may be replicated: AWS's ListSecrets gives PrimaryRegion
+    only for secrets in a replication; one given by its ARN alone, not listed, may be."""
+    return not secret.raw or "PrimaryRegion" in secret.raw
+
+
 def _remove_replicas(target, secret):
     """A secret replicated to other regions cannot be deleted until its replicas are gone."""
     regions = [replica["Region"] for replica in
@@ -44,7 +54,13 @@ def _remove_replicas(target, secret):
 def _delete(target, secret):
     days = target.setting(SETTING)
     window = {"ForceDeleteWithoutRecovery": True} if days == 0 else {"RecoveryWindowInDays": days}
-    deletion = target.client.delete_secret(SecretId=secret.id, **window)
+    try:
+        deletion = target.client.delete_secret(SecretId=secret.id, **window)
+    except botocore.exceptions.ClientError as error:
+        # Replicated after the listing, or listed without saying so: their removal first, then again.
+        if "replica regions" not in aws.error_message(error) or _remove_replicas(target, secret) == "no replicas":
+            raise
+        deletion = target.client.delete_secret(SecretId=secret.id, **window)
     return "deleted at once" if days == 0 else f"deletion scheduled for {deletion['DeletionDate']:%Y-%m-%d}"
 
 
@@ -58,7 +74,7 @@ SECRETS = ResourceType(
     service="secretsmanager", name="secrets", client="secretsmanager",
     cost=(Charge("secretsmanager.secret"),),
     doc=__doc__, list=_list,
-    steps=(Step("remove_replicas", _remove_replicas),
+    steps=(Step("remove_replicas", _remove_replicas, when=_may_have_replicas),
            recoded(Step("delete_secret", _delete), "InvalidRequestException",
                    {"marked for deletion": SCHEDULED, "marked deleted": SCHEDULED})),
     settings=(SETTING,),
