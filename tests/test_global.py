@@ -437,3 +437,11 @@ def test_a_run_over_two_regions_cleans_iam_once_as_region_global(sandbox_endpoin
     assert sum(e["kind"] == events.UNIT_COMPLETED for e in recorded) == len(
         [t for t in registry.resource_types() if t.service == "iam"])
     assert sandbox.inventory(GLOBAL_REGION)["iam.users"] == []
+
+
+def test_a_policy_the_listing_shows_unattached_is_deleted_without_asking_what_it_is_attached_to(
+        session, iam, reporter):
+    policy = policies.create_policy(iam)
+    made = calls(session, "iam")
+    assert policies.cleanup_policies(session, GLOBAL_REGION, reporter, dry_run=False) == {policy: "deleted"}
+    assert "ListEntitiesForPolicy" not in made

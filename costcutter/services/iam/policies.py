@@ -3,6 +3,8 @@
 Only the account's own (Scope=Local): the AWS-managed policies are AWS's.
 """
 
+import dataclasses
+
 from costcutter import engine
 from costcutter.registry import GLOBAL, ResourceType, call, listed
 from costcutter.services.iam.entities import GONE, RETRY, RunningIdentity, removing, seed_name, sparing
@@ -11,9 +13,16 @@ from costcutter.services.iam.users import READ_ONLY_POLICY
 _POLICY = "PolicyArn"
 
 
+def _attached(policy) -> bool:
+    """Whether it may be attached to anything: the listing's AttachmentCount says (a policy
+    given by its ARN alone, not listed, may be)."""
+    return policy.properties.get("attachments", 1) != 0
+
+
 def _detaching(entity: str, key: str):
-    return removing(f"detach_from_{entity.lower()}s", "list_entities_for_policy", f"Policy{entity}s",
+    step = removing(f"detach_from_{entity.lower()}s", "list_entities_for_policy", f"Policy{entity}s",
                     f"detach_{entity.lower()}_policy", owner=_POLICY, item_params={key: key}, EntityFilter=entity)
+    return dataclasses.replace(step, when=_attached)
 
 
 def create_policy(iam, prefix="costcutter-seed") -> str:
