@@ -130,7 +130,8 @@ def delete_in_batches(rtype: ResourceType, session, region: str, resources: list
     """Delete, many in one call, the resources of a type with a Batch whose teardown is the
     deletion alone (new in this run, no step before it, no protection showing); returns
     their outcomes. Each is recorded as requested before the call and deleted after it; a
-    call that fails is taken again one resource at a time, so each gets its own outcome."""
+    call that fails is taken again one resource at a time, so each gets its own outcome, and
+    so is each id that a call answering success says it could not delete."""
     if rtype.batch is None:
         return {}
     target = Target(rtype, session, region, reporter)
@@ -155,14 +156,16 @@ def _delete_batch(rtype: ResourceType, target: Target, batch: list[Resource], wa
     for resource in batch:
         reporter.record(events.DELETE_REQUESTED, rtype.service, rtype.name, resource.id, durable=True)
     try:
-        rtype.batch.call(target, [r.id for r in batch])
+        unsuccessful = set(rtype.batch.call(target, [r.id for r in batch]) or ())
     except botocore.exceptions.ClientError as error:
         log.info("%s in %s: deleting %d at once failed (%s); one at a time", rtype.key, target.region, len(batch),
                  aws.error_code(error))
-        return {r.id: _Teardown(rtype, target, r, waited_for).run(resumed_request=False, requested=True) for r in batch}
+        unsuccessful = {r.id for r in batch}
     for resource in batch:
-        reporter.record(events.DELETED, rtype.service, rtype.name, resource.id)
-    return {r.id: events.DELETED for r in batch}
+        if resource.id not in unsuccessful:
+            reporter.record(events.DELETED, rtype.service, rtype.name, resource.id)
+    return {r.id: _Teardown(rtype, target, r, waited_for).run(resumed_request=False, requested=True)
+            if r.id in unsuccessful else events.DELETED for r in batch}
 
 
 def _held_by_kept(rtype: ResourceType, reporter: Reporter) -> dict[str, str]:

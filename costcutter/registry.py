@@ -100,8 +100,10 @@ GB = 1e-9  # bytes, as AWS bills storage: per GB-month
 class Batch:
     """A deletion that takes many ids in one call (TerminateInstances): `call(target, ids)`,
     at most `size` ids a call. The engine uses it for the resources whose teardown is that
-    deletion alone; it has the same effect as the type's last step for each of them."""
-    call: Callable[..., None]
+    deletion alone; it has the same effect as the type's last step for each of them. Where
+    AWS answers success and lists the ids it could not delete (DeleteVpcEndpoints), `call`
+    returns those; the engine takes each again alone, so it gets its own outcome."""
+    call: Callable[..., Iterable[str] | None]
     size: int
 
 
