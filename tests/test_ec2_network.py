@@ -336,3 +336,18 @@ def test_an_id_a_batch_could_not_delete_is_taken_again_alone_and_the_others_are_
     assert outcomes == {resource_id: events.ALREADY_GONE, other: events.DELETED}
     assert [e["resource_id"] for e in reporter.events(events.DELETED)] == [other]
     stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("rtype, associations", [
+    (instances.INSTANCES, ("DescribeAddresses", "DescribeInternetGateways")),
+    (subnets.SUBNETS, ("DescribeRouteTables", "DescribeNetworkAcls")),
+], ids=["ec2.instances", "ec2.subnets"])
+def test_what_only_a_kept_resource_needs_is_not_listed_when_none_is_kept(session, reporter, watch, rtype,
+                                                                          associations):
+    made = rtype.seed(session, REGION, 2)
+    calls = {action: watch(session, "ec2", REGION, action) for action in associations}
+
+    outcomes = engine.cleanup_all(rtype, session, REGION, reporter, dry_run=False)
+
+    assert outcomes == {resource_id: events.DELETED for resource_id in made}
+    assert calls == {action: [] for action in associations}
