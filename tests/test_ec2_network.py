@@ -14,7 +14,7 @@ from costcutter.registry import Resource
 from costcutter.services.autoscaling import groups, launch_configurations
 from costcutter.services.ec2 import (amis, dedicated_hosts, instances, internet_gateways, launch_templates,
                                      nat_gateways, network_acls, route_tables, spot_fleets, spot_instance_requests,
-                                     subnets, vpc_endpoints, vpcs)
+                                     subnets, transit_gateways, vpc_endpoints, vpcs)
 
 REGION = "us-east-1"
 NETWORK_SERVICES = ("ec2", "autoscaling")
@@ -351,3 +351,14 @@ def test_what_only_a_kept_resource_needs_is_not_listed_when_none_is_kept(session
 
     assert outcomes == {resource_id: events.DELETED for resource_id in made}
     assert calls == {action: [] for action in associations}
+
+
+def test_transit_gateways_ask_whose_account_only_where_there_are_some(session, reporter, watch):
+    identities = watch(session, "sts", REGION, "GetCallerIdentity")
+    assert transit_gateways.cleanup_transit_gateways(session, REGION, reporter, dry_run=False) == {}
+    assert identities == []
+
+    [made] = transit_gateways.TRANSIT_GATEWAYS.seed(session, REGION, 1)
+    assert transit_gateways.cleanup_transit_gateways(session, REGION, reporter, dry_run=False) == {
+        made: events.DELETED}
+    assert len(identities) == 1
