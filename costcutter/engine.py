@@ -105,7 +105,7 @@ def cleanup_all(rtype: ResourceType, session, region: str, reporter: Reporter, d
     Raises Interrupted when asked to stop before every resource was dealt with.
     """
     resources = catalog(rtype, session, region, reporter)
-    outcomes = _keep(rtype, resources, reporter)
+    outcomes = _keep(rtype, Target(rtype, session, region, reporter), resources)
     if not dry_run:
         outcomes |= delete_in_batches(rtype, session, region, [r for r in resources if r.id not in outcomes],
                                       reporter, waited_for)
@@ -130,7 +130,8 @@ def delete_in_batches(rtype: ResourceType, session, region: str, resources: list
     """Delete, many in one call, the resources of a type with a Batch whose teardown is the
     deletion alone (new in this run, no step before it, no protection showing); returns
     their outcomes. Each is recorded as requested before the call and deleted after it; a
-    call that fails is taken again one resource at a time, so each gets its own outcome."""
+    call that fails is taken again one resource at a time, so each gets its own outcome, and
+    so is each id that a call answering success says it could not delete."""
     if rtype.batch is None:
         return {}
     target = Target(rtype, session, region, reporter)
@@ -155,14 +156,16 @@ def _delete_batch(rtype: ResourceType, target: Target, batch: list[Resource], wa
     for resource in batch:
         reporter.record(events.DELETE_REQUESTED, rtype.service, rtype.name, resource.id, durable=True)
     try:
-        rtype.batch.call(target, [r.id for r in batch])
+        unsuccessful = set(rtype.batch.call(target, [r.id for r in batch]) or ())
     except botocore.exceptions.ClientError as error:
         log.info("%s in %s: deleting %d at once failed (%s); one at a time", rtype.key, target.region, len(batch),
                  aws.error_code(error))
-        return {r.id: _Teardown(rtype, target, r, waited_for).run(resumed_request=False, requested=True) for r in batch}
+        unsuccessful = {r.id for r in batch}
     for resource in batch:
-        reporter.record(events.DELETED, rtype.service, rtype.name, resource.id)
-    return {r.id: events.DELETED for r in batch}
+        if resource.id not in unsuccessful:
+            reporter.record(events.DELETED, rtype.service, rtype.name, resource.id)
+    return {r.id: _Teardown(rtype, target, r, waited_for).run(resumed_request=False, requested=True)
+            if r.id in unsuccessful else events.DELETED for r in batch}
 
 
 def _held_by_kept(rtype: ResourceType, reporter: Reporter) -> dict[str, str]:
@@ -187,12 +190,21 @@ def record_kept(rtype: ResourceType, resource: Resource, reporter: Reporter, rea
     return events.SKIPPED
 
 
-def _keep(rtype: ResourceType, resources: list[Resource], reporter: Reporter) -> dict[str, str]:
+def with_holdings(rtype: ResourceType, target: Target, resources: list[Resource]) -> list[Resource]:
+    """The resources, with what they hold that their listing does not name (rtype.associate):
+    asked only for the resources a run keeps, so a sweep that keeps none never lists it."""
+    for associate in rtype.associate if resources else ():
+        resources = associate(target, resources)
+    return resources
+
+
+def _keep(rtype: ResourceType, target: Target, resources: list[Resource]) -> dict[str, str]:
     """The resources the run keeps: held by a kept resource, or kept by the run's scope;
     each recorded as skipped with the reason and what it holds (once: a resumed run does
     not say it again); dry runs too, so a plan shows them."""
+    reporter = target.reporter
     held, rules = _held_by_kept(rtype, reporter), _scope_of(rtype, reporter)
-    kept = {}
+    kept, new_reasons = {}, {}
     for resource in resources:
         previous = reporter.previous_state(rtype.service, rtype.name, resource.id)
         if previous in events.DONE:
@@ -200,8 +212,10 @@ def _keep(rtype: ResourceType, resources: list[Resource], reporter: Reporter) ->
         if (reason := held.get(resource.id) or _keep_reason(rtype, rules, resource, reporter)) is None:
             continue
         if previous != events.SKIPPED:
-            record_kept(rtype, resource, reporter, reason)
+            new_reasons[resource.id] = reason
         kept[resource.id] = events.SKIPPED
+    for resource in with_holdings(rtype, target, [r for r in resources if r.id in new_reasons]):
+        record_kept(rtype, resource, reporter, new_reasons[resource.id])
     return kept
 
 
@@ -310,7 +324,8 @@ class _Teardown:
         """Lift the protection where the settings allow it; otherwise keep the resource."""
         protection = self.rtype.protection
         if not self.target.settings.get(protection.setting):
-            return record_kept(self.rtype, self.resource, self.reporter,
+            [resource] = with_holdings(self.rtype, self.target, [self.resource])
+            return record_kept(self.rtype, resource, self.reporter,
                                f"protected ({protection.lift.name} would lift it); "
                                f"set {protection.setting}: true to allow that")
         return self._prepare(protection.lift)

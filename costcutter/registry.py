@@ -100,8 +100,10 @@ GB = 1e-9  # bytes, as AWS bills storage: per GB-month
 class Batch:
     """A deletion that takes many ids in one call (TerminateInstances): `call(target, ids)`,
     at most `size` ids a call. The engine uses it for the resources whose teardown is that
-    deletion alone; it has the same effect as the type's last step for each of them."""
-    call: Callable[..., None]
+    deletion alone; it has the same effect as the type's last step for each of them. Where
+    AWS answers success and lists the ids it could not delete (DeleteVpcEndpoints), `call`
+    returns those; the engine takes each again alone, so it gets its own outcome."""
+    call: Callable[..., Iterable[str] | None]
     size: int
 
 
@@ -158,6 +160,9 @@ class ResourceType:
     cost: tuple[Charge, ...] = ()
     batch: Batch | None = None                       # the deletion of many in one call, where AWS has one
     holds: Holds | None = None                       # what it holds, kept with it when it is kept
+    # What it holds that its listing does not name, each (target, resources) -> the resources
+    # with one more property (`associated`): one more listing, made only for those a run keeps.
+    associate: tuple[Callable[..., list[Resource]], ...] = ()
     # What AWS deletes it along with, when it does ("root volumes go with their instances"):
     # why a real run can find fewer of it than its dry run listed.
     goes_with: str = ""
@@ -236,16 +241,13 @@ def record(item: Mapping, id_key: str, *, name: str | None = None, created: str 
         raw=item)
 
 
-def with_associated(list_resources, prop: str, operation: str, items_key: str, id_key: str, link_path: str, *,
-                    by: str | None = None, client: str | None = None):
-    """A `list` whose resources also carry `prop`: the ids (`id_key`) of the items of another
-    listing (`operation` of `client`, every page) whose `link_path` names the resource, by its
-    id or by its property `by`: what it holds that its own description does not name (an
-    instance's Elastic IPs). One more listing for them all, only when something was listed."""
-    def list_with_associated(target):
-        resources = list(list_resources(target))
-        if not resources:
-            return resources
+def associated(prop: str, operation: str, items_key: str, id_key: str, link_path: str, *,
+                by: str | None = None, client: str | None = None):
+    """An `associate` (target, resources) -> the resources, each also carrying `prop`: the ids
+    (`id_key`) of the items of another listing (`operation` of `client`, every page) whose
+    `link_path` names the resource, by its id or by its property `by`: what it holds that its
+    own description does not name (an instance's Elastic IPs). One more listing for them all."""
+    def associate(target, resources):
         linked = collections.defaultdict(list)
         for page in pages(target.client_for(client) if client else target.client, operation):
             for item in _field(page, items_key) or []:
@@ -255,6 +257,18 @@ def with_associated(list_resources, prop: str, operation: str, items_key: str, i
         return [dataclasses.replace(resource, properties={**resource.properties, prop: linked[key]})
                 if (key := resource.properties.get(by) if by else resource.id) in linked else resource
                 for resource in resources]
+    associate.__name__ = f"{prop}_from_{operation}"
+    return associate
+
+
+def with_associated(list_resources, *association, **options):
+    """A `list` whose resources also carry what `associated(*association, **options)` adds, in
+    the listing itself (where it must be cataloged), only when something was listed."""
+    add = associated(*association, **options)
+
+    def list_with_associated(target):
+        resources = list(list_resources(target))
+        return add(target, resources) if resources else resources
     list_with_associated.__name__ = getattr(list_resources, "__name__", "list")
     return list_with_associated
 

@@ -13,8 +13,8 @@ from costcutter import aws, engine, events, registry
 from costcutter.registry import Resource
 from costcutter.services.autoscaling import groups, launch_configurations
 from costcutter.services.ec2 import (amis, dedicated_hosts, instances, internet_gateways, launch_templates,
-                                     nat_gateways, network_acls, route_tables, spot_fleets, subnets, vpc_endpoints,
-                                     vpcs)
+                                     nat_gateways, network_acls, route_tables, spot_fleets, spot_instance_requests,
+                                     subnets, transit_gateways, vpc_endpoints, vpcs)
 
 REGION = "us-east-1"
 NETWORK_SERVICES = ("ec2", "autoscaling")
@@ -302,3 +302,63 @@ def test_a_per_id_failure_in_a_successful_answer_is_that_ids_outcome(session, ma
     assert gone_reporter.events(events.ALREADY_GONE)[0]["error_code"] == gone_code
     assert failing_reporter.events(events.FAILED)[0]["error_code"] == "unexpectedError"
     stubber.assert_no_pending_responses()
+
+
+BATCHED = [(dedicated_hosts.DEDICATED_HOSTS, "ReleaseHosts"), (vpc_endpoints.VPC_ENDPOINTS, "DeleteVpcEndpoints"),
+           (spot_fleets.SPOT_FLEETS, "CancelSpotFleetRequests"),
+           (spot_instance_requests.SPOT_INSTANCE_REQUESTS, "CancelSpotInstanceRequests")]
+
+
+@pytest.mark.parametrize("rtype, action", BATCHED, ids=[case[0].key for case in BATCHED])
+def test_calls_that_take_many_ids_delete_a_regions_resources_in_one_call(session, reporter, watch, rtype, action):
+    made = rtype.seed(session, REGION, 3)
+    calls = watch(session, "ec2", REGION, action)
+
+    outcomes = engine.cleanup_all(rtype, session, REGION, reporter, dry_run=False)
+
+    assert outcomes == {resource_id: events.DELETED for resource_id in made}
+    assert len(calls) == 1 and sorted(next(v for k, v in calls[0].items() if k.endswith("Ids"))) == sorted(made)
+    assert list(rtype.list(engine.Target(rtype, session, REGION))) == []
+
+
+@pytest.mark.parametrize("rtype, operation, resource_id, answer, gone_code", PER_ID_FAILURES[:3],
+                         ids=[case[0].key for case in PER_ID_FAILURES[:3]])
+def test_an_id_a_batch_could_not_delete_is_taken_again_alone_and_the_others_are_deleted(
+        session, make_reporter, rtype, operation, resource_id, answer, gone_code):
+    other = resource_id[:-1] + "1"
+    stubber = stubbed(session, "ec2")
+    stubber.add_response(operation, answer(resource_id, gone_code))  # the batch: all but one done
+    stubber.add_response(operation, answer(resource_id, gone_code))  # that one, alone
+    reporter = make_reporter(REGION)
+
+    outcomes = engine.delete_in_batches(rtype, session, REGION, [Resource(resource_id), Resource(other)], reporter)
+
+    assert outcomes == {resource_id: events.ALREADY_GONE, other: events.DELETED}
+    assert [e["resource_id"] for e in reporter.events(events.DELETED)] == [other]
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("rtype, associations", [
+    (instances.INSTANCES, ("DescribeAddresses", "DescribeInternetGateways")),
+    (subnets.SUBNETS, ("DescribeRouteTables", "DescribeNetworkAcls")),
+], ids=["ec2.instances", "ec2.subnets"])
+def test_what_only_a_kept_resource_needs_is_not_listed_when_none_is_kept(session, reporter, watch, rtype,
+                                                                          associations):
+    made = rtype.seed(session, REGION, 2)
+    calls = {action: watch(session, "ec2", REGION, action) for action in associations}
+
+    outcomes = engine.cleanup_all(rtype, session, REGION, reporter, dry_run=False)
+
+    assert outcomes == {resource_id: events.DELETED for resource_id in made}
+    assert calls == {action: [] for action in associations}
+
+
+def test_transit_gateways_ask_whose_account_only_where_there_are_some(session, reporter, watch):
+    identities = watch(session, "sts", REGION, "GetCallerIdentity")
+    assert transit_gateways.cleanup_transit_gateways(session, REGION, reporter, dry_run=False) == {}
+    assert identities == []
+
+    [made] = transit_gateways.TRANSIT_GATEWAYS.seed(session, REGION, 1)
+    assert transit_gateways.cleanup_transit_gateways(session, REGION, reporter, dry_run=False) == {
+        made: events.DELETED}
+    assert len(identities) == 1

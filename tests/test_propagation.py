@@ -185,10 +185,12 @@ def test_a_keep_propagates_in_a_dry_run(session, ec2, make_reporter):
     kept = instance_in(ec2, network(ec2))
     loose_volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=1)["VolumeId"]
     reporter = make_reporter(REGION)
-    # Kept as a scope rule or a protection tag keeps one: in the listing, before any deletion.
-    [listed] = [r for r in engine.catalog(registry.by_key()["ec2.instances"], session, REGION, reporter)
-                if r.id == kept["instance"]]
-    engine.record_kept(registry.by_key()["ec2.instances"], listed, reporter, "kept by a rule")
+    # Kept as a scope rule or a protection tag keeps one: in the listing, before any deletion,
+    # with what it holds that its listing does not name.
+    instances = registry.by_key()["ec2.instances"]
+    [listed] = [r for r in engine.catalog(instances, session, REGION, reporter) if r.id == kept["instance"]]
+    [listed] = engine.with_holdings(instances, engine.Target(instances, session, REGION, reporter), [listed])
+    engine.record_kept(instances, listed, reporter, "kept by a rule")
     outcomes = sweep(session, reporter, ("ec2.volumes", "ec2.elastic_ips"), dry_run=True)
     assert outcomes["ec2.volumes"] == {**{volume: "skipped" for volume in kept["volumes"]},
                                        loose_volume: "would_delete"}

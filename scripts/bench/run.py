@@ -49,7 +49,7 @@ SAMPLE_SECONDS = 0.1
 class Measure:
     tool: str
     types: tuple[str, ...]
-    seeded: int
+    seeded_by: dict                   # type key -> how many were there to delete, as listed after seeding
     wall: float = 0.0
     exit_code: int = 0
     left: dict = dataclasses.field(default_factory=dict)            # type key -> count
@@ -58,6 +58,10 @@ class Measure:
     peak_mb: float = 0.0
     first_call: float | None = None   # seconds from start to the last region's first call
     missing: str | None = None
+
+    @property
+    def seeded(self) -> int:
+        return sum(self.seeded_by.values())
 
     @property
     def deleted(self) -> int:
@@ -123,19 +127,24 @@ class Bench:
         self.server, self.endpoint = sandbox.start_server(wrap_app=wrap)
         self.session = aws.make_session(None)
 
-    def seed(self, types: list[registry.ResourceType]) -> int:
-        """A fresh scenario of these types, untimed: --count of each in every region, the
-        global ones once. Returns how many resources it made."""
+    def seed(self, types: list[registry.ResourceType]) -> dict[str, int]:
+        """A fresh scenario of these types, untimed: --count of each (or its --count-for) in
+        every region, the global ones once. Returns how many of each type are there to
+        delete, as listed: seeders make some of what they need (an AMI's snapshot) too."""
         self.injector.configure(Faults())
         sandbox.reset_server(self.endpoint)
         aws._clients.clear()
-        counts = {t.key: self.args.count for t in types}
-        made = 0
+        counts = {t.key: dict(self.args.count_for).get(t.key, self.args.count) for t in types}
+        buckets = counts.pop("s3.buckets", 0) if self.args.objects_per_bucket else 0
         for region in self.regions + [registry.GLOBAL_REGION]:
-            made += sum(len(ids) for ids in sandbox.seed(region, counts, default_count=0).values())
-        return made
+            sandbox.seed(region, counts, default_count=0)
+            if buckets and region != registry.GLOBAL_REGION:
+                registry.by_key()["s3.buckets"].seed(self.session, region, buckets,
+                                                     objects=self.args.objects_per_bucket)
+        return self.left(types)
 
     def left(self, types: list[registry.ResourceType]) -> dict[str, int]:
+        """How many of each of these types are listed now, across the regions (and the global ones)."""
         self.injector.configure(Faults())
         keys = {t.key for t in types}
         left = collections.Counter()
@@ -239,7 +248,10 @@ def report(args, measures: dict[str, list[Measure]], missing: dict[str, str], li
              f"({cpu_model()}), Python {platform.python_version()}, {platform.system()} {platform.release()}; "
              f"load average {load[0]:.2f} before and {load[1]:.2f} after (the cores were shared with other work).",
              f"- Scenario: {args.regions} regions × {len(covered_types(args.types))} types × {args.count} of each "
-             f"(global types once), seeded untimed before each run; {args.latency * 1000:.0f} ms added to every call"
+             f"(global types once)"
+             + (f", but {', '.join(f'{k} {n}' for k, n in args.count_for)}" if args.count_for else "")
+             + (f", {args.objects_per_bucket} keys a bucket" if args.objects_per_bucket else "")
+             + ", seeded untimed before each run; {args.latency * 1000:.0f} ms added to every call"
              + (f", {', '.join(f'{p}={s}s' for p, s in args.latency_for)}" if args.latency_for else "")
              + ("; AWS's EC2 throttling on" if args.throttle else "") + f"; {args.repetitions} repetitions, interleaved.",
              "- Wall time: median (min–max); ratios are to CostCutter on the same types in the same run.", ""]
@@ -277,17 +289,17 @@ def left_and_calls(runs: list[Measure]) -> list[str]:
     actions called, from the run with the median wall time."""
     run = sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
     by_key = registry.by_key()
-    seeded_per_type = run.seeded / max(1, len(run.types))
-    services = collections.defaultdict(lambda: {"types": 0, "left": 0})
+    services = collections.defaultdict(lambda: {"types": 0, "left": 0, "seeded": 0})
     for key in run.types:
         service = by_key[key].client
         services[service]["types"] += 1
         services[service]["left"] += run.left.get(key, 0)
+        services[service]["seeded"] += run.seeded_by.get(key, 0)
     lines = ["| service | types | left (by type) | deleted | calls | calls / deleted | actions (calls) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for service, info in sorted(services.items()):
         calls = {action: n for (svc, action), n in run.calls.items() if svc == service}
-        deleted = info["types"] * seeded_per_type - info["left"]
+        deleted = info["seeded"] - info["left"]
         lefts = ", ".join(f"{key} {run.left[key]}" for key in run.types if by_key[key].client == service
                           and run.left.get(key))
         lines.append(f"| {service} | {info['types']} | {info['left']}{f' ({lefts})' if lefts else ''} | "
@@ -313,6 +325,11 @@ def arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regions", type=int, default=8, choices=range(1, len(REGIONS) + 1), metavar="R")
     parser.add_argument("--count", type=int, default=10, metavar="N", help="resources of each type in each region")
+    parser.add_argument("--count-for", action="append", default=[], metavar="KEY=N",
+                        type=lambda text: (text.rpartition("=")[0], int(text.rpartition("=")[2])),
+                        help="another count for one type ('ec2.amis=4')")
+    parser.add_argument("--objects-per-bucket", type=int, metavar="N",
+                        help="keys in each seeded bucket (two versions each; the seeder's default otherwise)")
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every call")
     parser.add_argument("--latency-for", action="append", default=[], metavar="PATTERN=SECONDS",
                         type=lambda text: (text.rpartition("=")[0], float(text.rpartition("=")[2])),

@@ -1,8 +1,8 @@
 """EC2 instances: terminated, then waited for (one describe for all of them), so the volumes they free can be deleted next."""
 
 from costcutter import engine
-from costcutter.registry import (Charge, Protection, ResourceType, Step, batched, deleted_by, holding, name_in_arn,
-                                 pages, record, unless, with_associated)
+from costcutter.registry import (Charge, Protection, ResourceType, Step, associated, batched, deleted_by, holding,
+                                 name_in_arn, pages, record, unless)
 from costcutter.services.ec2.amis import register_image
 
 # Terminated instances linger in listings for an hour; shutting-down ones are already going.
@@ -59,12 +59,12 @@ INSTANCES = ResourceType(
     goes_with="an Auto Scaling group or a spot fleet terminates its own instances",
     cost=(Charge("ec2.instance:{instance_type}:{os}", unless("state", "stopping", "stopped"), fields=_os),),
     doc=__doc__,
-    # With what it holds that its description does not name: its Elastic IPs, and its VPC's
-    # internet gateway (a kept instance keeps its way out).
-    list=with_associated(with_associated(_list, "elastic_ip_ids", "describe_addresses", "Addresses", "AllocationId",
-                                         "InstanceId"),
-                         "internet_gateway_ids", "describe_internet_gateways", "InternetGateways",
-                         "InternetGatewayId", "Attachments[].VpcId", by="vpc_id"),
+    list=_list,
+    # What a kept one holds that its description does not name: its Elastic IPs, and its
+    # VPC's internet gateway (a kept instance keeps its way out).
+    associate=(associated("elastic_ip_ids", "describe_addresses", "Addresses", "AllocationId", "InstanceId"),
+               associated("internet_gateway_ids", "describe_internet_gateways", "InternetGateways",
+                          "InternetGatewayId", "Attachments[].VpcId", by="vpc_id")),
     # What launches instances goes first, or it launches new ones in place of those terminated.
     depends_on=(
         "autoscaling.groups", "spot_instance_requests", "spot_fleets", "emr.clusters",

@@ -1,7 +1,7 @@
 """Spot instance requests still open or active: cancelled before instances are terminated, so none relaunches."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, call, listed
+from costcutter.registry import ResourceType, batched, call, listed
 from costcutter.services.ec2.amis import register_image
 
 
@@ -21,6 +21,8 @@ SPOT_INSTANCE_REQUESTS = ResourceType(
                             "instance_type": "LaunchSpecification.InstanceType"},
                 Filters=[{"Name": "state", "Values": ["open", "active", "disabled"]}]),
     steps=(call("cancel_spot_instance_requests", "SpotInstanceRequestIds", step="cancel", in_list=True),),
+    # AWS documents no most; an unknown id fails the whole call, and the engine then takes them one at a time.
+    batch=batched("cancel_spot_instance_requests", "SpotInstanceRequestIds", size=100),
     gone_codes=frozenset({"InvalidSpotInstanceRequestID.NotFound"}),
     seed=_seed, missing_id="sir-0123456789abcdef0",
 )

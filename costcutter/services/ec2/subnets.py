@@ -1,7 +1,7 @@
 """Subnets other than the default VPC's: deleted once nothing is left in them (instances, interfaces, NAT gateways, endpoints)."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, deleted_by, holding, listed, with_associated
+from costcutter.registry import ResourceType, associated, deleted_by, holding, listed
 from costcutter.services.ec2.vpcs import create_vpc
 
 
@@ -26,12 +26,13 @@ SUBNETS = ResourceType(
         "fsx.file_systems", "ecs.services", "ecs.tasks", "eks.node_groups",
     ),
     # A default subnet belongs to the default VPC, and stays with it.
-    # With the route tables and network ACLs associated with it, which a kept subnet keeps.
-    list=with_associated(with_associated(
-        listed("describe_subnets", "Subnets", "SubnetId", keep=lambda subnet: not subnet.get("DefaultForAz"),
-               properties={"vpc_id": "VpcId", "cidr": "CidrBlock", "availability_zone": "AvailabilityZone"}),
-        "route_table_ids", "describe_route_tables", "RouteTables", "RouteTableId", "Associations[].SubnetId"),
-        "network_acl_ids", "describe_network_acls", "NetworkAcls", "NetworkAclId", "Associations[].SubnetId"),
+    list=listed("describe_subnets", "Subnets", "SubnetId", keep=lambda subnet: not subnet.get("DefaultForAz"),
+                properties={"vpc_id": "VpcId", "cidr": "CidrBlock", "availability_zone": "AvailabilityZone"}),
+    # The route tables and network ACLs associated with a kept one, which it keeps.
+    associate=(associated("route_table_ids", "describe_route_tables", "RouteTables", "RouteTableId",
+                          "Associations[].SubnetId"),
+               associated("network_acl_ids", "describe_network_acls", "NetworkAcls", "NetworkAclId",
+                          "Associations[].SubnetId")),
     steps=deleted_by("delete_subnet", "SubnetId"),
     gone_codes=frozenset({"InvalidSubnetID.NotFound"}),
     # The network interfaces of what was just deleted in it take a moment to go.

@@ -11,9 +11,12 @@ _list_gateways = listed("describe_transit_gateways", "TransitGateways", "Transit
 
 
 def _list(target):
+    gateways = list(_list_gateways(target))
+    if not gateways:
+        return []  # most regions have none: no identity to ask for
     # Through the sweep's client, retried like every call: the start's identity check gives up fast by design.
     account = target.client_for("sts").get_caller_identity()["Account"]
-    yield from (gateway for gateway in _list_gateways(target) if gateway.properties.get("owner_id") == account)
+    return [gateway for gateway in gateways if gateway.properties.get("owner_id") == account]
 
 
 def _seed(session, region, count):

@@ -2,7 +2,7 @@
 
 from costcutter import engine
 from costcutter.registry import ResourceType, listed
-from costcutter.services.ec2.common import call_for_one, still_in_state
+from costcutter.services.ec2.common import batch_for_many, call_for_one, still_in_state
 from costcutter.services.ec2.vpcs import create_vpc
 
 _GONE_STATES = frozenset({"deleting", "deleted"})
@@ -24,6 +24,8 @@ VPC_ENDPOINTS = ResourceType(
                             "state": "State"}),
     # DeleteVpcEndpoints answers success, and lists the ids it could not delete.
     steps=(call_for_one("delete_vpc_endpoints", "VpcEndpointIds", "Unsuccessful"),),
+    # AWS documents no most; 25 a call is a guess on the safe side.
+    batch=batch_for_many("delete_vpc_endpoints", "VpcEndpointIds", "Unsuccessful", size=25),
     # Waited for with a listing of all, as moto has no vpc-endpoint-id filter.
     wait=still_in_state("describe_vpc_endpoints", "VpcEndpoints", "VpcEndpointId", None),
     gone_codes=frozenset({"InvalidVpcEndpoint.NotFound", "InvalidVpcEndpointId.NotFound"}),
