@@ -487,8 +487,20 @@ def deletions_of(types) -> tuple[str, ...]:
     deletion made by a function of the type's own (not `call`) is matched by its verb."""
     patterns = set()
     for rtype in types:
-        client = boto3.client(rtype.client, region_name="us-east-1")
-        service = client.meta.service_model.service_name
-        action = client.meta.method_to_api_mapping.get(rtype.steps[-1].call.__name__)
-        patterns.add(f"{service}:{action}" if action else f"{service}:Delete*")
+        service, actions = declared_actions(rtype)
+        patterns.add(f"{service}:{actions[-1] or 'Delete*'}")
     return tuple(sorted(patterns))
+
+
+def declared_actions(rtype) -> tuple[str, list[str | None]]:
+    """The service of a type's calls, and the API action of each step of its teardown (then
+    of its batch deletion, if it has one): None for a function of the type's own."""
+    client = _client(rtype.client)
+    calls = [step.call for step in rtype.steps] + ([rtype.batch.call] if rtype.batch else [])
+    return (client.meta.service_model.service_name,
+            [client.meta.method_to_api_mapping.get(call.__name__) for call in calls])
+
+
+@functools.cache
+def _client(name: str):
+    return boto3.client(name, region_name="us-east-1")
