@@ -54,7 +54,8 @@ class Faults:
     before moto sees the request, of moto acting and its answer being replaced by a 500
     or 503, and of the connection being closed without an answer, before or after moto
     acts. throttle values are a probability, or a Rate: a token bucket per region and
-    pattern, throttling whatever finds it empty.
+    pattern (with buckets_per_action, per region and action, as AWS's EC2 keeps them: the
+    pattern then only chooses the size), throttling whatever finds it empty.
     """
 
     latency: dict[str, float] = dataclasses.field(default_factory=dict)   # seconds added
@@ -67,6 +68,7 @@ class Faults:
     # From this attempt on (botocore's amz-sdk-request header counts them) a request goes
     # through untouched, so a test proves faults are handled, not that retries run out.
     spare_from_attempt: int | None = None
+    buckets_per_action: bool = False
 
     def pick(self, field: str, service: str, action: str):
         """(pattern, value) of the first pattern of `field` matching the call, or (None, None)."""
@@ -104,6 +106,12 @@ class Request:
     resource_ids: tuple[str, ...]
     attempt: int
 
+    @property
+    def answerable(self) -> bool:
+        """Whether the injector can answer in the request's protocol (not CloudWatch's CBOR):
+        other requests are slowed down and counted, never failed."""
+        return self.protocol in _THROTTLING
+
 
 class FaultInjector:
     """WSGI middleware around moto: applies Faults, records mutating calls, counts faults."""
@@ -135,6 +143,8 @@ class FaultInjector:
             self.counts: collections.Counter = collections.Counter()
             # (region, service, action) -> requests, reading ones too: what a run listed, and where
             self.actions: collections.Counter = collections.Counter()
+            # (region, service, action, fault) -> requests it befell
+            self.faulted: collections.Counter = collections.Counter()
 
     def per_resource(self, patterns, answered: bool = False) -> collections.Counter:
         """(region, resource id) -> how many requests naming it reached moto, of the actions
@@ -203,8 +213,11 @@ class FaultInjector:
         if faults.spare_from_attempt and request.attempt >= faults.spare_from_attempt:
             return None
         pattern, throttle = faults.pick("throttle", request.service, request.action)
+        if not request.answerable:
+            return None
         if isinstance(throttle, Rate):
-            if not self._bucket(request.region, pattern, throttle).try_take():
+            bucket = f"{request.service}:{request.action}" if faults.buckets_per_action else pattern
+            if not self._bucket(request.region, bucket, throttle).try_take():
                 return THROTTLED
             throttle = None
         chances = [(THROTTLED, throttle)] + [(fault, faults.pick(field, request.service, request.action)[1])
@@ -238,6 +251,7 @@ class FaultInjector:
             self.counts["retries"] += request.attempt > 1
             if fault:
                 self.counts[fault] += 1
+                self.faulted[request.region, request.service, request.action, fault] += 1
             if is_mutating(request.action):
                 self.calls.append(Call(request.region, request.service, request.action, request.resource_ids, fault))
 
@@ -274,28 +288,75 @@ def _drop_connection(environ):
 
 def identify(environ) -> Request | None:
     """The region, service, protocol and action of a SigV4-signed request, or None when it
-    is unsigned or in a protocol the injector cannot answer in (CloudWatch's CBOR)."""
+    is unsigned. Services that share a signing name (elb and elbv2, es and opensearch,
+    apigateway and apigatewayv2) are told apart by what the request asks for."""
     credential = re.search(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     if not credential:
         return None
     region, signing_name = credential.groups()
-    model = _service_model(signing_name)
-    if model is None or model.protocol not in _THROTTLING:
+    model, (action, named) = _recognised(signing_name, environ)
+    if model is None:
         return None
-    if model.protocol in ("ec2", "query"):
+    attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+    return Request(region, model.service_name, _protocol(model, environ), action, tuple(named),
+                   int(attempt.group(1)) if attempt else 1)
+
+
+def _protocol(model, environ) -> str:
+    """The protocol a request is in: its service's, or for a service that speaks several
+    (CloudWatch: CBOR, JSON, query), the one its headers show."""
+    spoken = model.metadata.get("protocols") or [model.protocol]
+    if len(spoken) == 1:
+        return model.protocol
+    if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":
+        return "smithy-rpc-v2-cbor"
+    return "json" if "HTTP_X_AMZ_TARGET" in environ else "query"
+
+
+def _recognised(signing_name: str, environ):
+    """(model, (action, resource ids)) of the first service signing with this name that
+    has the request's operation; failing that, the first service's reading of it."""
+    first = None
+    for model in _models_signed_as(signing_name):
+        found = _operation(model, environ)
+        if found:
+            return model, found
+        first = first or model
+    return (first, _operation(first, environ, strict=False)) if first else (None, (None, None))
+
+
+def _operation(model, environ, strict: bool = True) -> tuple[str, list[str]] | None:
+    """(action, the resource ids it names) of a request in a service's protocol; None,
+    when strict, if the request is not one of this service's operations."""
+    protocol = _protocol(model, environ)
+    if protocol in ("ec2", "query"):
         params = urllib.parse.parse_qsl(_body(environ).decode() or environ.get("QUERY_STRING", ""))
-        action = dict(params).get("Action", "")
+        values = dict(params)
+        action = values.get("Action", "")
+        ours = action in model.operation_names and values.get("Version", model.api_version) == model.api_version
         named = [value for key, value in params if _RESOURCE_NAMING.search(key.split(".")[0])]
-    elif model.protocol == "json":
-        action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
-        body = json.loads(_body(environ) or b"{}")
-        named = [value for key, value in body.items() if _RESOURCE_NAMING.search(key) and isinstance(value, str)]
+    elif protocol == "json":
+        prefix, _, action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")
+        ours = prefix == model.metadata.get("targetPrefix")
+        named = [value for key, value in _json_body(environ).items()
+                 if _RESOURCE_NAMING.search(key) and isinstance(value, str)]
+    elif protocol == "smithy-rpc-v2-cbor":  # CloudWatch's: /service/<service id>/operation/<action>
+        action = environ.get("PATH_INFO", "").rpartition("/operation/")[2]
+        ours, named = action in model.operation_names, []
     else:
         action, labels = _rest_operation(model.service_name, environ)
-        named = list(labels.values())
-    attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
-    return Request(region, model.service_name, model.protocol, action, tuple(named),
-                   int(attempt.group(1)) if attempt else 1)
+        ours, named = action in model.operation_names, list(labels.values())
+    return (action, named) if ours or not strict else None
+
+
+def _json_body(environ) -> dict:
+    """A JSON request's body; {} for one that is not a JSON object (a peer's SDK may send
+    an empty or encoded body), which moto answers as it will."""
+    try:
+        body = json.loads(_body(environ) or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _body(environ) -> bytes:
@@ -309,19 +370,33 @@ def _body(environ) -> bytes:
 _botocore = botocore.session.get_session()
 
 
+def _models_signed_as(signing_name: str):
+    """botocore's models of the services whose requests are signed with this name: the
+    service of that name first (most are alone and need no search), then the others
+    (elbv2 signs as elasticloadbalancing, opensearch as es, cloudwatch as monitoring)."""
+    own = _own_model(signing_name)
+    if own is not None:
+        yield own
+    yield from (model for model in signing_index().get(signing_name, ()) if model is not own)
+
+
 @functools.cache
-def _service_model(signing_name: str):
-    """botocore's model of the service a request is signed for. The signing name is the
-    service's own name for most; a few (elasticloadbalancing, monitoring) need a search."""
+def _own_model(name: str):
     try:
-        return _botocore.get_service_model(signing_name)
+        return _botocore.get_service_model(name)
     except botocore.exceptions.UnknownServiceError:
-        pass
+        return None
+
+
+@functools.cache
+def signing_index() -> dict[str, tuple]:
+    """Signing name -> the models of the services that sign with it. Reading every model
+    takes seconds: a benchmark calls this before it times anything."""
+    index = collections.defaultdict(list)
     for name in _botocore.get_available_services():
-        model = _botocore.get_service_model(name)
-        if model.signing_name == signing_name:
-            return model
-    return None
+        model = _own_model(name)
+        index[model.signing_name].append(model)
+    return {signing_name: tuple(models) for signing_name, models in index.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,8 +487,20 @@ def deletions_of(types) -> tuple[str, ...]:
     deletion made by a function of the type's own (not `call`) is matched by its verb."""
     patterns = set()
     for rtype in types:
-        client = boto3.client(rtype.client, region_name="us-east-1")
-        signing = client.meta.service_model.signing_name
-        action = client.meta.method_to_api_mapping.get(rtype.steps[-1].call.__name__)
-        patterns.add(f"{signing}:{action}" if action else f"{signing}:Delete*")
+        service, actions = declared_actions(rtype)
+        patterns.add(f"{service}:{actions[-1] or 'Delete*'}")
     return tuple(sorted(patterns))
+
+
+def declared_actions(rtype) -> tuple[str, list[str | None]]:
+    """The service of a type's calls, and the API action of each step of its teardown (then
+    of its batch deletion, if it has one): None for a function of the type's own."""
+    client = _client(rtype.client)
+    calls = [step.call for step in rtype.steps] + ([rtype.batch.call] if rtype.batch else [])
+    return (client.meta.service_model.service_name,
+            [client.meta.method_to_api_mapping.get(call.__name__) for call in calls])
+
+
+@functools.cache
+def _client(name: str):
+    return boto3.client(name, region_name="us-east-1")

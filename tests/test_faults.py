@@ -139,6 +139,35 @@ def test_throttle_by_token_bucket_per_region_and_pattern(fault_server):
     assert injector.counts[THROTTLED] == 1
 
 
+def test_buckets_per_action_take_their_size_from_the_pattern(fault_server):
+    _, injector = fault_server
+    injector.configure(Faults(throttle={"ec2:Describe*": Rate(burst=1, per_second=0.001)}, buckets_per_action=True))
+    ec2 = client("ec2", attempts=1)
+
+    ec2.describe_key_pairs()
+    ec2.describe_volumes()           # another action: its own bucket, as AWS's EC2 keeps them
+    assert call_error(ec2, "describe_key_pairs").response["Error"]["Code"] == "RequestLimitExceeded"
+    assert injector.faulted == {(REGION, "ec2", "DescribeKeyPairs", THROTTLED): 1}
+
+
+# The services that share a signing name, each with a call of its own
+SIGNED_ALIKE = [("elb", "describe_load_balancers", "DescribeLoadBalancers"),
+                ("elbv2", "describe_load_balancers", "DescribeLoadBalancers"),
+                ("es", "list_domain_names", "ListDomainNames"),
+                ("opensearch", "list_domain_names", "ListDomainNames"),
+                ("apigateway", "get_rest_apis", "GetRestApis"),
+                ("apigatewayv2", "get_apis", "GetApis"),
+                ("cloudwatch", "describe_alarms", "DescribeAlarms")]
+
+
+def test_each_call_is_counted_under_its_own_service_when_services_share_a_signing_name(fault_server):
+    _, injector = fault_server
+    for service, operation, _ in SIGNED_ALIKE:
+        getattr(client(service), operation)()
+
+    assert set(injector.actions) == {(REGION, service, action) for service, _, action in SIGNED_ALIKE}
+
+
 def test_the_same_seed_gives_the_same_faults(fault_server):
     _, injector = fault_server
     ec2 = client("ec2", attempts=1)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "costcutter-bench"
 PYTHON_312 = Path("/root/.pyenv/versions/3.12.1/bin/python")
+TIMING = Path(__file__).resolve().parent / "timing"
+EVENT_LOG_TIMES = "event-log-times.jsonl"  # in the run's folder: a JSON line per process of its totals
 
 # aws-nuke's resource type for each CostCutter type it has, on the services whose
 # endpoints it can be pointed at (a custom endpoint serves the types named after it).
@@ -161,8 +163,10 @@ def peers(endpoint: str) -> list[Peer]:
 
 
 def costcutter_command(root: Path, workdir: Path, endpoint: str, regions: list[str], keys: tuple[str, ...]):
-    """This worktree's CostCutter (root on its path), on the given types only."""
+    """This worktree's CostCutter (root on its path), on the given types only, its event
+    log timed in every process (timing/sitecustomize.py writes EVENT_LOG_TIMES)."""
     argv = [sys.executable, "-m", "costcutter", "run", "--no-dry-run", "--yes", "--db", str(workdir / "bench.db"),
             "--region", ",".join(regions), *[a for key in keys for a in ("--service", key)]]
-    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-    return argv, sandbox_env(endpoint, XDG_STATE_HOME=str(workdir), PYTHONPATH=path), workdir
+    path = os.pathsep.join(filter(None, [str(TIMING), str(root), os.environ.get("PYTHONPATH")]))
+    return argv, sandbox_env(endpoint, XDG_STATE_HOME=str(workdir), PYTHONPATH=path,
+                             BENCH_EVENT_LOG_TIMES=str(workdir / EVENT_LOG_TIMES)), workdir
