@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from costcutter import guards, registry
+from costcutter.faults import Faults
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("boto3", "botocore", "moto", "sqlite_utils", "costcutter.registry", "costcutter.services", "tqdm")
@@ -84,6 +85,23 @@ def test_a_region_process_starts_with_boto3_the_types_and_their_models_loaded(tm
     loaded, reads = eval(finished.stdout)
     assert loaded == ["boto3", "costcutter.orchestrator", "costcutter.services.ec2.instances"]
     assert reads == []  # the EC2 model came with the process, read once by the server it forked from
+
+
+def test_the_alias_is_read_while_the_identity_is_asked(fault_server):
+    """Two calls of which neither needs the other's answer go at once: at 1 s a call, the
+    account checked with its alias takes about one call's time, not two."""
+    from costcutter import aws, config
+
+    endpoint, injector = fault_server
+    settings, session = config.load(), aws.make_session(None)
+    guards.checked_account(session, aws.account_id(session), settings)  # moto makes its IAM backend at the first call
+    injector.configure(Faults(latency={"sts:GetCallerIdentity": 1.0, "iam:ListAccountAliases": 1.0}))
+    started = time.monotonic()
+    account_id, alias_read = guards.identified(session)
+    account = guards.checked_account(session, account_id, settings, alias_read=alias_read)
+    took = time.monotonic() - started
+    assert account == guards.Account("123456789012", None)
+    assert 1.0 <= took < 1.6, f"{took:.2f} s"
 
 
 CHECK_CONFIGURATION = '''
