@@ -26,6 +26,9 @@ SERVICES_VARIABLE = "WARM_SERVICES_OF_COSTCUTTER"
 # Or, for a server started before the types were known: the file they will be written to.
 CHOICE_VARIABLE = "WARM_SERVICES_FILE_OF_COSTCUTTER"
 CHOICE_POLL_SECONDS = 0.005
+# A main process that takes longer to choose has stopped (its configuration refused, in a
+# process that lives on, as a test's): the server then goes on without the models.
+CHOICE_WAIT_SECONDS = 10
 
 _choice: Path | None = None  # in the main process: where choose() writes, for a server started early
 
@@ -52,7 +55,7 @@ def start_early() -> None:
     """Start the server before the run's types are known: it imports boto3 and every type
     meanwhile, then waits for choose() to name those whose models to load."""
     global _choice
-    if _running():  # started by an earlier command of this process (tests), and warm already
+    if _running():  # by an earlier command of this process (tests): choose() tells it, if it still waits
         return
     folder = Path(tempfile.mkdtemp(prefix="costcutter-warm-"))  # private: mode 0700
     atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the server stops waiting once it is gone
@@ -107,9 +110,9 @@ def types_to_warm() -> list[str] | None:
 
 
 def _wait_for_choice(path: Path) -> list[str] | None:
-    main_process = os.getppid()
+    main_process, deadline = os.getppid(), time.monotonic() + CHOICE_WAIT_SECONDS
     while not path.exists():
-        if os.getppid() != main_process or not path.parent.exists():
+        if os.getppid() != main_process or not path.parent.exists() or time.monotonic() > deadline:
             return []
         time.sleep(CHOICE_POLL_SECONDS)
     chosen = json.loads(path.read_text())
