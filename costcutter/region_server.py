@@ -22,9 +22,9 @@ PRELOAD = ["costcutter.warm"]
 # The types whose models costcutter.warm loads (comma-separated; all when unset): the
 # server's one input, set in the environment it starts with, and in no other (COSTCUTTER_*
 # names are the configuration's, which warns of those it does not know).
-SERVICES_VARIABLE = "WARM_SERVICES_OF_COSTCUTTER"
+TYPES_VARIABLE = "WARM_TYPES_OF_COSTCUTTER"
 # Or, for a server started before the types were known: the file they will be written to.
-CHOICE_VARIABLE = "WARM_SERVICES_FILE_OF_COSTCUTTER"
+CHOICE_VARIABLE = "WARM_TYPES_FILE_OF_COSTCUTTER"
 CHOICE_POLL_SECONDS = 0.005
 # A main process that takes longer to choose has stopped (its configuration refused, in a
 # process that lives on, as a test's): the server then goes on without the models.
@@ -44,11 +44,11 @@ def start(types=None) -> None:
     """Start the server now (it is started on first use otherwise), to load the models of
     these types (None: of every type); idempotent."""
     if types is not None:
-        os.environ[SERVICES_VARIABLE] = ",".join(sorted(set(types)))
+        os.environ[TYPES_VARIABLE] = ",".join(sorted(set(types)))
     try:
         _ensure_running()
     finally:
-        os.environ.pop(SERVICES_VARIABLE, None)
+        os.environ.pop(TYPES_VARIABLE, None)
 
 
 def start_early() -> None:
@@ -59,12 +59,12 @@ def start_early() -> None:
         return
     folder = Path(tempfile.mkdtemp(prefix="costcutter-warm-"))  # private: mode 0700
     atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the server stops waiting once it is gone
-    os.environ[CHOICE_VARIABLE] = str(folder / "services.json")
+    os.environ[CHOICE_VARIABLE] = str(folder / "types.json")
     try:
         _ensure_running()
     finally:
         os.environ.pop(CHOICE_VARIABLE, None)
-    _choice = folder / "services.json"
+    _choice = folder / "types.json"
 
 
 def choose(types=None) -> None:
@@ -105,7 +105,7 @@ def types_to_warm() -> list[str] | None:
     path = os.environ.get(CHOICE_VARIABLE)
     if path:
         return _wait_for_choice(Path(path))
-    listed = os.environ.get(SERVICES_VARIABLE)
+    listed = os.environ.get(TYPES_VARIABLE)
     return listed.split(",") if listed else None
 
 

@@ -379,8 +379,8 @@ _DECLARATION = re.compile(r"^\w+ = ResourceType\(.*?^\)$", re.MULTILINE | re.DOT
 def declared() -> dict[str, str]:
     """key -> service of every type declared under costcutter/services, read from the
     declarations' source, not imported: checking the names a configuration gives must not
-    import a hundred modules, boto3 and sqlite-utils. The same types as resource_types()
-    (tests/test_registry.py holds the two equal)."""
+    import a hundred modules (and, through them, sqlite-utils). The same types as
+    resource_types(), which tests/test_startup.py holds it to."""
     found = {}
     for path in sorted((Path(__file__).parent / "services").rglob("*.py")):
         for declaration in _DECLARATION.findall(path.read_text()):
