@@ -318,10 +318,15 @@ def home_region(session: boto3.Session) -> str:
     return session.region_name or HOME_REGION
 
 
-def account_id(session: boto3.Session) -> str:
-    """The account the credentials belong to; raises AwsSetupError when there are none that work."""
+def account_id(session: boto3.Session, alongside=None) -> str:
+    """The account the credentials belong to; raises AwsSetupError when there are none that work.
+    `alongside` (no arguments) is called once the credentials are resolved, just before the
+    call: to start, in a thread, a call that need not wait for this one's answer."""
     try:
-        return _identity_client(session).get_caller_identity()["Account"]
+        sts = _identity_client(session)
+        if alongside is not None:
+            alongside()
+        return sts.get_caller_identity()["Account"]
     except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
         raise AwsSetupError("no AWS credentials found; set AWS_PROFILE (or aws_profile), or "
                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None

@@ -202,9 +202,11 @@ def _run(config_file, db, regions, excluded_regions, services, excluded, older_t
         raise UsageProblem("--resume continues a run with the configuration it started with; drop --region, "
                            "--exclude-region, --service, --exclude-service, --older-than, --tag, --exclude-tag, "
                            "--exclude-id and --dry-run/--no-dry-run")
+    # Warms up while the run is prepared (configuration, identity, confirmation), told the
+    # run's types once the configuration is read; a resume's own types may differ: then all.
+    region_server.start_early()
     settings = _load_settings(config_file, {**selection, **identity, "database": db})
-    # Warms up while the run is prepared (identity, confirmation); a resume's own types may differ: then all.
-    region_server.start(None if resuming else [t.client for t in settings.chosen_types()])
+    region_server.choose(None if resuming else settings.chosen_keys())
     _setup_logging(settings)
     confirm = functools.partial(confirmation.confirm_run, yes=yes)
     out = console.current()

@@ -76,10 +76,16 @@ class Settings:
 
     def chosen_types(self) -> list[registry.ResourceType]:
         """The resource types to sweep: chosen by service or by "service.type", less those excluded."""
-        def named(rtype, names):
-            return rtype.service in names or rtype.key in names
-        return [t for t in registry.resource_types()
-                if (self.services == "all" or named(t, self.services)) and not named(t, self.excluded_services)]
+        return [t for t in registry.resource_types() if self._chooses(t.key, t.service)]
+
+    def chosen_keys(self) -> list[str]:
+        """The keys of the chosen types, found without importing them (registry.declared)."""
+        return [key for key, service in registry.declared().items() if self._chooses(key, service)]
+
+    def _chooses(self, key: str, service: str) -> bool:
+        def named(names):
+            return service in names or key in names
+        return (self.services == "all" or named(self.services)) and not named(self.excluded_services)
 
     def chosen_services(self) -> list[str]:
         return list(dict.fromkeys(t.service for t in self.chosen_types()))
@@ -200,7 +206,7 @@ class _Validator(cerberus.Validator):
 
 
 def _selectable() -> set[str]:
-    return set(registry.service_names()) | set(registry.type_keys())
+    return set(registry.declared()) | set(registry.declared().values())
 
 
 def _unique(items: list) -> list:
@@ -259,7 +265,7 @@ def validate(values: dict, source: dict | None = None) -> Settings:
     if not validator.validate(values):
         raise ConfigError(_first_error(validator, values, source))
     settings = Settings(**validator.document, sources=source)
-    if not settings.chosen_services():
+    if not settings.chosen_keys():
         raise settings.problem("excluded_services", (
             f"{settings.excluded_services!r} excludes every service chosen by 'services' ({settings.services!r}, "
             f"from {source.get('services', 'configuration')}), so there is nothing to sweep; exclude fewer services, "

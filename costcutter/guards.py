@@ -6,6 +6,8 @@ skips them. A refusal says which guard refused and how to change it.
 """
 
 import dataclasses
+import threading
+from concurrent.futures import Future
 
 import botocore.exceptions
 
@@ -23,12 +25,21 @@ class Account:
     alias: str | None  # the account's IAM alias; None when it has none, or it could not be read
 
 
-def checked_account(session, account_id: str, *guarded_by: Settings) -> Account:
-    """The account, with its alias, once the guards of every one of these settings let it
-    be swept; raises AccountRefused."""
+def identified(session) -> tuple[str, Future]:
+    """The credentials' account id (aws.account_id) and the reading of the account's alias
+    (for checked_account), asked at the same time: neither call needs the other's answer,
+    and each takes a round trip to AWS."""
+    alias = []
+    account_id = aws.account_id(session, alongside=lambda: alias.append(_in_background(_alias, session)))
+    return account_id, alias[0]
+
+
+def checked_account(session, account_id: str, *guarded_by: Settings, alias_read: Future | None = None) -> Account:
+    """The account, with its alias (read now, unless identified's `alias_read` reads it),
+    once the guards of every one of these settings let it be swept; raises AccountRefused."""
     for settings in guarded_by:
         _check_lists(account_id, settings)
-    alias, unreadable = _alias(session)
+    alias, unreadable = alias_read.result() if alias_read is not None else _alias(session)
     for settings in guarded_by:
         _check_alias(account_id, alias, unreadable, settings)
     return Account(account_id, alias)
@@ -69,6 +80,21 @@ def _alias(session) -> tuple[str | None, str | None]:
     except botocore.exceptions.ClientError as error:
         return None, aws.error_code(error)
     return (aliases[0] if aliases else None), None
+
+
+def _in_background(function, *args) -> Future:
+    """function(*args) in a daemon thread: one that fails slowly (retried against an endpoint
+    that refuses) never holds up the exit of a command that no longer needs its answer."""
+    future = Future()
+
+    def run():
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:  # handed over to whoever asks for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="alias", daemon=True).start()
+    return future
 
 
 def _where(settings: Settings) -> str:

@@ -1,7 +1,9 @@
 """Modules loaded on first use, so a command that needs none of them (`costcutter --help`)
 starts without importing boto3, moto, sqlite-utils and a hundred resource types."""
 
+import contextlib
 import importlib
+import sys
 
 
 class LazyModule:
@@ -23,3 +25,18 @@ class LazyModule:
 
 def lazy_import(name: str) -> LazyModule:
     return LazyModule(name)
+
+
+@contextlib.contextmanager
+def without(*optional: str):
+    """Imports in this block find none of these modules (a None in sys.modules is how the
+    import system is told so), unless they are loaded already; afterwards anyone may import
+    them. For a library that imports, when installed, modules CostCutter never needs."""
+    blocked = [name for name in optional if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(blocked))
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]

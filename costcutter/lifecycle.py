@@ -58,7 +58,8 @@ def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator
     """A new run of these settings: the account checked against the guards, `all` regions
     resolved, the deletion confirmed, the run recorded and claimed."""
     session = aws.make_session(settings.identity)
-    account = guards.checked_account(session, aws.account_id(session), settings)
+    account_id, alias_read = guards.identified(session)
+    account = guards.checked_account(session, account_id, settings, alias_read=alias_read)
     regions = settings.chosen_regions(aws.enabled_regions(session) if settings.regions == "all" else None)
     if not regions:
         raise settings.problem("excluded_regions", f"{settings.excluded_regions!r} excludes every region enabled "
@@ -142,11 +143,11 @@ def _checked_account(settings: Settings, run_was: str, recorded_account: str | N
     """The account of the credentials, refused unless it is the one the run was for and the
     guards of `guarded_by` let it through."""
     session = aws.make_session(settings.identity)
-    account = aws.account_id(session)
+    account, alias_read = guards.identified(session)
     if recorded_account and account != recorded_account:
         raise RunRefused(f"{run_was} account {recorded_account}, but these credentials are for "
                          f"account {account}; use the credentials of {recorded_account}")
-    return guards.checked_account(session, account, *guarded_by)
+    return guards.checked_account(session, account, *guarded_by, alias_read=alias_read)
 
 
 def sweep(store: EventStore, run: Run, on_progress=None, on_stopping=None) -> Outcome:

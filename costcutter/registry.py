@@ -7,15 +7,18 @@ types must be gone before it, and how the tests seed one. Nothing here talks to 
 records events: running a declaration is the engine's work (costcutter/engine.py).
 """
 
+import ast
 import collections
 import dataclasses
 import functools
 import graphlib
 import importlib
 import pkgutil
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
@@ -380,6 +383,25 @@ def discover() -> list[ResourceType]:
             if isinstance(value, ResourceType):
                 found[value.key] = value
     return list(found.values())
+
+
+# A declaration as every type's module writes it: `NAME = ResourceType(`, to a `)` alone on a line.
+_DECLARATION = re.compile(r"^\w+ = ResourceType\(.*?^\)$", re.MULTILINE | re.DOTALL)
+
+
+@functools.cache
+def declared() -> dict[str, str]:
+    """key -> service of every type declared under costcutter/services, read from the
+    declarations' source, not imported: checking the names a configuration gives must not
+    import a hundred modules (and, through them, sqlite-utils). The same types as
+    resource_types(), which tests/test_startup.py holds it to."""
+    found = {}
+    for path in sorted((Path(__file__).parent / "services").rglob("*.py")):
+        for declaration in _DECLARATION.findall(path.read_text()):
+            arguments = {keyword.arg: keyword.value for keyword in ast.parse(declaration).body[0].value.keywords}
+            service, name = (ast.literal_eval(arguments[key]) for key in ("service", "name"))
+            found[f"{service}.{name}"] = service
+    return found
 
 
 def dependency_graph(types: Iterable[ResourceType]) -> dict[str, set[str]]:

@@ -4,12 +4,14 @@ still being prepared, so a region process starts with boto3, every resource type
 service models already loaded instead of reading them all again."""
 
 import contextlib
-import os
 
-from costcutter import aws, orchestrator, region_server, registry  # noqa: F401  (what a region process runs)
+from costcutter import region_server
 
 # A failure here must not stop the server: a region process then loads what it needs itself.
 with contextlib.suppress(Exception):
-    registry.by_key()  # imports every type's module
-    chosen = os.environ.get(region_server.SERVICES_VARIABLE)
-    aws.load_models(chosen.split(",") if chosen else sorted({t.client for t in registry.resource_types()}))
+    if not region_server.started_in_vain():
+        from costcutter import aws, orchestrator, registry  # noqa: F401  (what a region process runs)
+
+        types = registry.resource_types()  # imports every type's module, while the main process reads its configuration
+        chosen = region_server.types_to_warm()
+        aws.load_models(sorted({t.client for t in types if chosen is None or t.service in chosen or t.key in chosen}))

@@ -3,7 +3,13 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from costcutter import guards, registry
+from costcutter.faults import Faults
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("boto3", "botocore", "moto", "sqlite_utils", "costcutter.registry", "costcutter.services", "tqdm")
@@ -59,19 +65,89 @@ from concurrent.futures import ProcessPoolExecutor
 from costcutter import region_server
 import probe
 
-region_server.start(["ec2"])
+{start}
 with ProcessPoolExecutor(1, mp_context=region_server.context()) as pool:
     print(repr(pool.submit(probe.first_job).result()))
 '''
+STARTS = {"told-at-start": 'region_server.start(["ec2"])',
+          # as the CLI does: the server starts before the configuration is read, and is told the types after
+          "told-later": 'region_server.start_early()\nregion_server.choose(["ec2.key_pairs", "s3.buckets"])'}
 
 
-def test_a_region_process_starts_with_boto3_the_types_and_their_models_loaded(tmp_path):
+@pytest.mark.parametrize("start", STARTS)
+def test_a_region_process_starts_with_boto3_the_types_and_their_models_loaded(tmp_path, start):
     (tmp_path / "probe.py").write_text(PROBE)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]), "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}
-    finished = subprocess.run([sys.executable, "-c", SWEEP], capture_output=True, text=True, cwd=tmp_path, env=env,
-                              timeout=120)
+    finished = subprocess.run([sys.executable, "-c", SWEEP.format(start=STARTS[start])], capture_output=True,
+                              text=True, cwd=tmp_path, env=env, timeout=120)
     assert finished.returncode == 0, finished.stderr
     loaded, reads = eval(finished.stdout)
     assert loaded == ["boto3", "costcutter.orchestrator", "costcutter.services.ec2.instances"]
     assert reads == []  # the EC2 model came with the process, read once by the server it forked from
+
+
+def test_the_alias_is_read_while_the_identity_is_asked(fault_server):
+    """Two calls of which neither needs the other's answer go at once: at 1 s a call, the
+    account checked with its alias takes about one call's time, not two."""
+    from costcutter import aws, config
+
+    endpoint, injector = fault_server
+    settings, session = config.load(), aws.make_session(None)
+    guards.checked_account(session, aws.account_id(session), settings)  # moto makes its IAM backend at the first call
+    injector.configure(Faults(latency={"sts:GetCallerIdentity": 1.0, "iam:ListAccountAliases": 1.0}))
+    started = time.monotonic()
+    account_id, alias_read = guards.identified(session)
+    account = guards.checked_account(session, account_id, settings, alias_read=alias_read)
+    took = time.monotonic() - started
+    assert account == guards.Account("123456789012", None)
+    assert 1.0 <= took < 1.6, f"{took:.2f} s"
+
+
+CHECK_CONFIGURATION = '''
+import sys
+from costcutter import config
+
+settings = config.load(None, {"services": "ec2,s3.buckets,lambda.functions", "excluded_services": "ec2.key_pairs",
+                              "filters": {"ec2.instances": {"keep": [{"tag": "owner"}]}}})
+print(sorted(name for name in sys.modules if name.startswith("costcutter.services")))
+'''
+
+
+def test_a_configuration_is_checked_without_importing_the_types():
+    """Its names are checked against the declarations' source: the hundred type modules are
+    imported (with sqlite-utils) by what runs the types, not by what checks the names."""
+    finished = subprocess.run([sys.executable, "-c", CHECK_CONFIGURATION], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    assert eval(finished.stdout) == []
+
+
+def test_the_names_read_from_source_are_the_registry_s():
+    assert registry.declared() == {t.key: t.service for t in registry.resource_types()}
+
+
+def test_a_server_started_for_a_run_that_is_refused_does_not_stay(tmp_path):
+    """The CLI starts the region server before it reads the configuration; when the
+    configuration is refused, the server stops instead of waiting to be told the types."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+    finished = subprocess.run([sys.executable, "-m", "costcutter", "run", "--service", "ec2.no_such_type"],
+                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert finished.returncode == 2 and "'ec2.no_such_type' is not a service or type" in finished.stderr
+    deadline = time.monotonic() + 10
+    while _processes_told(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _processes_told(str(tmp_path))
+    assert list(tmp_path.iterdir()) == []  # nor its folder
+
+
+def _processes_told(text: str) -> list[int]:
+    """The processes whose environment holds this text (a region server's, by its folder)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if text.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:  # gone, or not ours
+            continue
+    return found
