@@ -10,8 +10,9 @@ S3 backend directly (untimed; 100,000 versions in a few seconds, where as many P
 requests would take minutes). The seed: two entries per key, the second a delete marker
 on every tenth key, and one unfinished multipart upload.
 
-The client side (buckets._delete, which empties the bucket with buckets._empty, aborts the
-upload and deletes the bucket) runs in a subprocess, so that its figures are its own:
+The client side (the type's steps: buckets._empty_bucket, which empties the bucket with
+buckets._empty and aborts the upload, then buckets.delete_bucket) runs in a subprocess, so
+that its figures are its own:
   - time: the server has its own process and core, instead of sharing one GIL with the
     client, as it would if both ran here (and as AWS does);
   - memory: the client process's peak RSS, before and after (boto3 alone is tens of MB;
@@ -26,8 +27,11 @@ moto's ListObjectVersions deep-copies every version in the bucket on every call 
 70 us a version: 7 s a page at 100,000 versions), so against moto as it is, listing costs
 (versions left) x (pages), whatever the client does. --indexed-listing replaces it, in the
 server only, by the same listing (same pages, markers and quirks) that copies nothing, to
-measure the client and the rest of the server without that cost. The memory pass always
-uses it: the client gets the same pages, in minutes instead of a quarter of an hour.
+measure the client and the rest of the server without that cost. It stands in for AWS's
+index, and costs little itself: about 0.015 s of the server's 0.26 s of CPU per 1000 objects
+(sorting names already in order is linear), the rest being moto's (mostly serialising the
+listing's XML). The memory pass always uses it: the client gets the same pages, in minutes
+instead of a quarter of an hour.
 
 moto also keeps every model instance it ever made, for its dashboard, copies included:
 listing 100,000 versions a hundred times would keep some 30 GB. The server here forgets
