@@ -146,9 +146,22 @@ def client(session: boto3.Session, service: str, region: str, pool_size: int = 1
             config = botocore.config.Config(retries=RETRIES, max_pool_connections=pool_size)
             made = session.client(service, region_name=region, config=config)
             made.meta.events.register_first("needs-retry", _note_attempt)
+            made.meta.events.register("before-parse", _read_html_server_errors_as_generic)
             made.meta.events.register("before-send", functools.partial(_pace, region, service))
             clients[service, region] = made
         return clients[service, region]
+
+
+def _read_html_server_errors_as_generic(response_dict, **_):
+    """A 5xx whose body is an HTML page (a proxy's, or a web server's for an exception it did
+    not handle: werkzeug's starts with "<!doctype html>") is a server error like any other.
+    botocore reads only a body starting with "<html>" (or none) so; the XML parsers of EC2 and
+    query APIs choke on any other page with a ResponseParserError that is never retried.
+    Without the page, botocore reads a generic 500 and retries it, as many times as any."""
+    body = response_dict.get("body")
+    if (response_dict.get("status_code", 0) >= 500 and isinstance(body, bytes)
+            and body.lstrip()[:14].lower().startswith((b"<!doctype html", b"<html"))):
+        response_dict["body"] = b""
 
 
 class _RetryWatch:
