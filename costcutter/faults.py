@@ -306,6 +306,9 @@ def _protocol(model, environ) -> str:
     """The protocol a request is in: its service's, or for a service that speaks several
     (CloudWatch: CBOR, JSON, query), the one its headers show."""
     spoken = model.metadata.get("protocols") or [model.protocol]
+    if model.protocol == "json" and "HTTP_X_AMZ_TARGET" not in environ \
+            and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return "query"  # an older SDK's call to a service that spoke query before JSON (SQS: aws-nuke's)
     if len(spoken) == 1:
         return model.protocol
     if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":

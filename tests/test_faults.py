@@ -9,8 +9,12 @@ throttled and one in twenty failed or cut off, deletes everything, each resource
 import os
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
 import botocore.config
 import botocore.exceptions
 import pytest
@@ -167,6 +171,22 @@ def test_each_call_is_counted_under_its_own_service_when_services_share_a_signin
         getattr(client(service), operation)()
 
     assert set(injector.actions) == {(REGION, service, action) for service, _, action in SIGNED_ALIKE}
+
+
+def test_a_query_call_to_a_service_that_now_speaks_json_is_counted_under_its_action(fault_server):
+    """Older SDKs (aws-nuke's) still send SQS the query protocol, with no X-Amz-Target."""
+    endpoint, injector = fault_server
+    queue_url = client("sqs").create_queue(QueueName="asked-in-query")["QueueUrl"]
+    injector.clear()
+    request = botocore.awsrequest.AWSRequest(
+        method="POST", url=f"{endpoint}/", data=urllib.parse.urlencode(
+            {"Action": "DeleteQueue", "QueueUrl": queue_url, "Version": "2012-11-05"}),
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    botocore.auth.SigV4Auth(boto3.Session().get_credentials(), "sqs", REGION).add_auth(request)
+    urllib.request.urlopen(urllib.request.Request(request.url, data=request.body,
+                                                  headers=dict(request.headers), method="POST")).read()
+
+    assert injector.actions == {(REGION, "sqs", "DeleteQueue"): 1}
 
 
 def test_the_same_seed_gives_the_same_faults(fault_server):
