@@ -357,10 +357,12 @@ def account_id(session: boto3.Session, alongside=None) -> str:
 
 def _identity_client(session: boto3.Session):
     try:
-        return session.client("sts", region_name=home_region(session), config=IDENTITY_CHECK)
+        sts = session.client("sts", region_name=home_region(session), config=IDENTITY_CHECK)
     except ValueError as error:  # how botocore refuses an endpoint URL that is not one
         raise AwsSetupError(f"AWS_ENDPOINT_URL (or the profile's endpoint_url) is not a URL: {error}; set it to one "
                             "like https://sts.amazonaws.com, or unset it") from None
+    sts.meta.events.register("before-parse", _read_html_server_errors_as_generic)
+    return sts
 
 
 def enabled_regions(session: boto3.Session) -> list[str]:

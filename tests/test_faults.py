@@ -285,12 +285,12 @@ def test_a_rule_revoked_by_an_attempt_whose_answer_was_lost_is_not_a_failure(fau
 
 @pytest.fixture
 def moto_fails_once(monkeypatch):
-    """moto_fails_once(method): the first call of this EC2 backend method in the (in-process)
-    moto server raises, as a moto bug does; returns a list of the calls made."""
+    """moto_fails_once(method, backend=EC2's): the first call of this backend method in the
+    (in-process) moto server raises, as a moto bug does; returns a list of the calls made."""
     from moto.ec2.models import EC2Backend
 
-    def fail_once(method):
-        real, calls = getattr(EC2Backend, method), []
+    def fail_once(method, backend=EC2Backend):
+        real, calls = getattr(backend, method), []
 
         def failing(self, *args, **kwargs):
             calls.append(method)
@@ -298,10 +298,17 @@ def moto_fails_once(monkeypatch):
                 raise RuntimeError("dictionary changed size during iteration")
             return real(self, *args, **kwargs)
 
-        monkeypatch.setattr(EC2Backend, method, failing)
+        monkeypatch.setattr(backend, method, failing)
         return calls
 
     return fail_once
+
+
+def test_the_identity_check_retries_an_html_server_error_too(fault_server, moto_fails_once):
+    from moto.sts.models import STSBackend
+    calls = moto_fails_once("get_caller_identity", STSBackend)
+
+    assert (costcutter_aws.account_id(boto3.Session()), len(calls)) == ("123456789012", 2)
 
 
 def test_an_html_server_error_from_moto_is_retried(fault_server, moto_fails_once):
