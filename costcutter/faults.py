@@ -11,7 +11,9 @@ deleted twice, and counts what it did and every action it was asked (what a run 
                                     errors_after={"ec2:Delete*": 0.05}, seed=7))
     server, endpoint = sandbox.start_server(wrap_app=injector.around)
 
-Requests without a SigV4 signature (moto's own /moto-api) pass through untouched.
+Requests without a SigV4 signature (moto's own /moto-api) pass through untouched. A request
+may name what sent it in a TAG_HEADER (the benchmark tags each of CostCutter's requests with
+the resource type whose work sent it): the injector counts actions per tag too.
 """
 
 import collections
@@ -42,6 +44,7 @@ _THROTTLING = {"ec2": (503, "RequestLimitExceeded"), "query": (400, "Throttling"
                "s3": (503, "SlowDown")}
 _SERVER_ERRORS = {500: "InternalError", 503: "ServiceUnavailable"}
 _RESOURCE_NAMING = re.compile(r"(Id|Ids|Name|Names|Arn)$")
+TAG_HEADER = "X-Bench-Type"   # unsigned: added after signing; moto ignores it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +108,7 @@ class Request:
     action: str
     resource_ids: tuple[str, ...]
     attempt: int
+    tag: str | None = None   # what sent it, as its TAG_HEADER says
 
     @property
     def answerable(self) -> bool:
@@ -145,6 +149,8 @@ class FaultInjector:
             self.actions: collections.Counter = collections.Counter()
             # (region, service, action, fault) -> requests it befell
             self.faulted: collections.Counter = collections.Counter()
+            # (region, service, action, tag) -> requests, of those with a TAG_HEADER
+            self.tagged: collections.Counter = collections.Counter()
 
     def per_resource(self, patterns, answered: bool = False) -> collections.Counter:
         """(region, resource id) -> how many requests naming it reached moto, of the actions
@@ -249,6 +255,8 @@ class FaultInjector:
             self.counts["requests"] += 1
             self.actions[request.region, request.service, request.action] += 1
             self.counts["retries"] += request.attempt > 1
+            if request.tag:
+                self.tagged[request.region, request.service, request.action, request.tag] += 1
             if fault:
                 self.counts[fault] += 1
                 self.faulted[request.region, request.service, request.action, fault] += 1
@@ -299,7 +307,8 @@ def identify(environ) -> Request | None:
         return None
     attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
     return Request(region, model.service_name, _protocol(model, environ), action, tuple(named),
-                   int(attempt.group(1)) if attempt else 1)
+                   int(attempt.group(1)) if attempt else 1,
+                   environ.get("HTTP_" + TAG_HEADER.upper().replace("-", "_")))
 
 
 def _protocol(model, environ) -> str:

@@ -31,6 +31,11 @@ def test_bench_runs_on_a_tiny_scenario_and_writes_its_table(tmp_path):
     assert "DeleteKeyPair 1" in text and "DeleteQueue 1" in text  # calls counted at the server, per action
     # elbv2 signs as elasticloadbalancing, as elb does: its calls are counted under elbv2 all the same
     assert "| elbv2 | 1 | 0 | 1 | 2 | 2.00 | DeleteTargetGroup 1, DescribeTargetGroups 1 |" in text
+    # and per type: each call under the type whose work sent it; the identity check under none
+    by_type = text.split("By type:")[1]
+    assert "| ec2.key_pairs | 0 | 1 | 2 | 2.00 | DeleteKeyPair 1, DescribeKeyPairs 1 |" in by_type
+    assert "| sqs.queues | 0 | 1 | 2 | 2.00 | DeleteQueue 1, ListQueues 1 |" in by_type
+    assert "| (other) | | | 2 | | iam:ListAccountAliases 1, sts:GetCallerIdentity 1 |" in by_type
     throttled = next(line for line in text.splitlines() if line.startswith("| CostCutter | 0.0% |"))
     assert "| 0 | 0.0 (no bucket runs out) |" in throttled  # no failure from throttling; the bound
     assert "python3 scripts/bench/run.py --regions 1" in text

@@ -23,7 +23,7 @@ from botocore.retries import standard
 from costcutter import aws as costcutter_aws
 from costcutter import registry, sandbox
 from costcutter.aws import Rate
-from costcutter.faults import ERROR, ERROR_AFTER, RESET, RESET_AFTER, THROTTLED, Faults, deletions_of
+from costcutter.faults import ERROR, ERROR_AFTER, RESET, RESET_AFTER, TAG_HEADER, THROTTLED, Faults, deletions_of
 from costcutter.registry import GLOBAL_REGION
 from costcutter.services.ec2 import amis, security_groups, snapshots
 from costcutter.services.s3 import buckets
@@ -187,6 +187,17 @@ def test_a_query_call_to_a_service_that_now_speaks_json_is_counted_under_its_act
                                                   headers=dict(request.headers), method="POST")).read()
 
     assert injector.actions == {(REGION, "sqs", "DeleteQueue"): 1}
+
+
+def test_a_request_tagged_after_signing_is_answered_and_counted_under_its_tag_too(fault_server):
+    _, injector = fault_server
+    ec2 = client("ec2")
+    ec2.meta.events.register("before-send", lambda request, **_: request.headers.__setitem__(TAG_HEADER, "ec2.key_pairs"))
+    ec2.create_key_pair(KeyName="tagged")
+    client("ec2").describe_key_pairs()   # untagged: counted, but under no tag
+
+    assert injector.actions == {(REGION, "ec2", "CreateKeyPair"): 1, (REGION, "ec2", "DescribeKeyPairs"): 1}
+    assert injector.tagged == {(REGION, "ec2", "CreateKeyPair", "ec2.key_pairs"): 1}
 
 
 def test_the_same_seed_gives_the_same_faults(fault_server):

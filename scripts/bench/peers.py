@@ -164,9 +164,10 @@ def peers(endpoint: str) -> list[Peer]:
 
 def costcutter_command(root: Path, workdir: Path, endpoint: str, regions: list[str], keys: tuple[str, ...]):
     """This worktree's CostCutter (root on its path), on the given types only, its event
-    log timed in every process (timing/sitecustomize.py writes EVENT_LOG_TIMES)."""
+    log timed in every process (timing/sitecustomize.py writes EVENT_LOG_TIMES) and each
+    request tagged with the type that sent it (timing/sitecustomize.py, BENCH_TAG_TYPES)."""
     argv = [sys.executable, "-m", "costcutter", "run", "--no-dry-run", "--yes", "--db", str(workdir / "bench.db"),
             "--region", ",".join(regions), *[a for key in keys for a in ("--service", key)]]
     path = os.pathsep.join(filter(None, [str(TIMING), str(root), os.environ.get("PYTHONPATH")]))
     return argv, sandbox_env(endpoint, XDG_STATE_HOME=str(workdir), PYTHONPATH=path,
-                             BENCH_EVENT_LOG_TIMES=str(workdir / EVENT_LOG_TIMES)), workdir
+                             BENCH_EVENT_LOG_TIMES=str(workdir / EVENT_LOG_TIMES), BENCH_TAG_TYPES="1"), workdir

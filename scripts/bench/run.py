@@ -58,6 +58,8 @@ class Measure:
     exit_code: int = 0
     left: dict = dataclasses.field(default_factory=dict)            # type key -> count
     calls: collections.Counter = dataclasses.field(default_factory=collections.Counter)  # (service, action)
+    # (type key, service, action) -> calls, of the requests tagged with the type that sent them (CostCutter's)
+    calls_by_type: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     throttled: int = 0
     throttled_failures: int | None = None   # failures in the run's event log that were throttling (CostCutter's)
     rate_bound: tuple[float, str] = (0.0, "")  # seconds the server's rate limits impose, and the bucket that does
@@ -210,6 +212,9 @@ class Bench:
             result.calls = collections.Counter()
             for (_, service, action), count in self.injector.actions.items():
                 result.calls[service, action] += count
+            result.calls_by_type = collections.Counter()
+            for (_, service, action, key), count in self.injector.tagged.items():
+                result.calls_by_type[key, service, action] += count
             result.throttled = self.injector.counts[THROTTLED]
             result.throttled_failures = throttled_failures(Path(folder) / "bench.db")
             buckets = bucket_seconds(self.faults, self.injector)
@@ -409,6 +414,7 @@ def report(args, measures: dict[str, list[Measure]], missing: dict[str, str], li
     for label, runs in measures.items():
         lines += ["", f"### {label}: what is left, and calls per deleted resource", ""]
         lines += left_and_calls(runs)
+        lines += calls_by_type(runs)
     return "\n".join(lines) + "\n"
 
 
@@ -502,6 +508,33 @@ def left_and_calls(runs: list[Measure]) -> list[str]:
     if others:
         lines.append(f"| (other) | | | | {sum(others.values())} | | "
                      f"{most_first(others)} |")
+    return lines
+
+
+def calls_by_type(runs: list[Measure]) -> list[str]:
+    """Per type, for a tool whose requests name the type that sent them (CostCutter): its
+    calls, deleted and calls per deleted resource, from the run with the median wall time;
+    (other): the calls outside any type's work. Nothing for a tool without the tags."""
+    run = median_run(runs)
+    if not run.calls_by_type:
+        return []
+    by_key = registry.by_key()
+    lines = ["", "By type: each call counted under the type whose work sent it (its listing, teardown and wait); "
+                 "an action of another service than the type's is named with it.", "",
+             "| type | left | deleted | calls | calls / deleted | actions (calls) |", "| --- | --- | --- | --- | --- | --- |"]
+    for key in sorted(set(run.types) | {key for key, _, _ in run.calls_by_type}):
+        own = by_key[key].client if key in by_key else None
+        calls = {action if service == own else f"{service}:{action}": n
+                 for (sender, service, action), n in run.calls_by_type.items() if sender == key}
+        deleted = run.deleted_of([key])
+        lines.append(f"| {key} | {run.left.get(key, 0)} | {deleted} | {sum(calls.values())} | "
+                     f"{sum(calls.values()) / deleted if deleted else math.nan:.2f} | {most_first(calls)} |")
+    untagged = run.calls.copy()
+    for (_, service, action), n in run.calls_by_type.items():
+        untagged[service, action] -= n
+    others = {f"{service}:{action}": n for (service, action), n in untagged.items() if n > 0}
+    if others:
+        lines.append(f"| (other) | | | {sum(others.values())} | | {most_first(others)} |")
     return lines
 
 
