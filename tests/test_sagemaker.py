@@ -63,6 +63,18 @@ def test_a_pending_notebook_is_stopped_once_in_service_and_deleted_once_stopped(
     assert outcome == "deleted"
 
 
+def test_a_notebook_listed_in_service_but_stopping_since_is_waited_for_and_deleted(session, make_reporter):
+    listed = Resource(id="lab", raw={"NotebookInstanceStatus": "InService"})
+    with stubbed(session, "sagemaker", REGION) as stub:
+        stub.add_client_error("stop_notebook_instance", "ValidationException",
+                              f"Status (Stopping) not in ([InService]). Unable to transition to (Stopping) "
+                              f"for Notebook Instance ({NOTEBOOK_ARN})")
+        stub.add_response("list_notebook_instances", listing("Stopped"), {})
+        stub.add_response("delete_notebook_instance", {}, {"NotebookInstanceName": "lab"})
+        outcome = notebook_instances.cleanup_notebook_instance(session, REGION, listed, make_reporter(REGION), False)
+    assert outcome == "deleted"
+
+
 def test_a_notebook_that_never_stops_fails_after_the_wait_timeout(session, make_reporter):
     reporter = make_reporter(REGION, wait_timeout=1)
     with stubbed(session, "sagemaker", REGION) as stub:

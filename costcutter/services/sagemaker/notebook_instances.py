@@ -2,6 +2,8 @@
 
 import time
 
+from botocore.exceptions import ClientError
+
 from costcutter import aws, engine, polling
 from costcutter.registry import Charge, ResourceType, Step, listed, pages, seed_names, still_listed, unless
 from costcutter.services.sagemaker import NOT_FOUND, SEED_ROLE, missing_is_gone, sagemaker_call
@@ -29,7 +31,7 @@ def _stop(target, notebook):
         status, since = _status(target, notebook.id, since)
     while status not in _DELETABLE:
         if status == "InService":
-            target.client.stop_notebook_instance(NotebookInstanceName=notebook.id)
+            _stop_unless_changed(target, notebook.id)
             since = time.monotonic()  # only a listing that starts after the stop shows it
         if time.monotonic() + delay > deadline or reporter.stopping:
             raise TimeoutError(f"still {status} after waiting {reporter.wait_timeout}s for it to stop")
@@ -37,6 +39,17 @@ def _stop(target, notebook):
         delay = min(delay * 1.5, engine.LONGEST_POLL_SECONDS)
         status, since = _status(target, notebook.id, since)
     return status
+
+
+def _stop_unless_changed(target, name):
+    """StopNotebookInstance. Its status is the listing's, which may be old: a refusal for the
+    state ("Status (Stopping) not in ([InService])") means it is stopping or stopped already,
+    which the next listing shows."""
+    try:
+        target.client.stop_notebook_instance(NotebookInstanceName=name)
+    except ClientError as error:
+        if aws.error_code(error) != "ValidationException" or "not in (" not in str(error):
+            raise
 
 
 def _status(target, name, since):
