@@ -7,6 +7,7 @@ skips them. A refusal says which guard refused and how to change it.
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 
 import botocore.exceptions
@@ -25,13 +26,15 @@ class Account:
     alias: str | None  # the account's IAM alias; None when it has none, or it could not be read
 
 
-def identified(session) -> tuple[str, Future]:
-    """The credentials' account id (aws.account_id) and the reading of the account's alias
-    (for checked_account), asked at the same time: neither call needs the other's answer,
-    and each takes a round trip to AWS."""
-    alias = []
-    account_id = aws.account_id(session, alongside=lambda: alias.append(_in_background(_alias, session)))
-    return account_id, alias[0]
+def identified(session, *reads: Callable) -> tuple:
+    """The credentials' account id (aws.account_id), the reading of the account's alias (for
+    checked_account), and the reading of each of `reads` (functions of the session, such as
+    the enabled regions), all asked at the same time once the credentials are resolved: none
+    needs another's answer, and each takes a round trip to AWS. The readings are Futures."""
+    readings = []
+    account_id = aws.account_id(session, alongside=lambda: readings.extend(
+        _in_background(read, session) for read in (_alias, *reads)))
+    return (account_id, *readings)
 
 
 def checked_account(session, account_id: str, *guarded_by: Settings, alias_read: Future | None = None) -> Account:
@@ -93,7 +96,7 @@ def _in_background(function, *args) -> Future:
         except BaseException as error:  # handed over to whoever asks for the result
             future.set_exception(error)
 
-    threading.Thread(target=run, name="alias", daemon=True).start()
+    threading.Thread(target=run, name=getattr(function, "__name__", "reading"), daemon=True).start()
     return future
 
 

@@ -58,9 +58,11 @@ def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator
     """A new run of these settings: the account checked against the guards, `all` regions
     resolved, the deletion confirmed, the run recorded and claimed."""
     session = aws.make_session(settings.identity)
-    account_id, alias_read = guards.identified(session)
+    # `all` regions are read while the account is identified: the answer waits for the guards.
+    reads = (aws.enabled_regions,) if settings.regions == "all" else ()
+    account_id, alias_read, *regions_read = guards.identified(session, *reads)
     account = guards.checked_account(session, account_id, settings, alias_read=alias_read)
-    regions = settings.chosen_regions(aws.enabled_regions(session) if settings.regions == "all" else None)
+    regions = settings.chosen_regions(regions_read[0].result() if regions_read else None)
     if not regions:
         raise settings.problem("excluded_regions", f"{settings.excluded_regions!r} excludes every region enabled "
                                                    f"for account {account.id}; exclude fewer regions")
