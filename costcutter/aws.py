@@ -355,6 +355,14 @@ def account_id(session: boto3.Session, alongside=None) -> str:
         raise AwsSetupError(f"cannot reach AWS ({error}); check the network or AWS_ENDPOINT_URL") from None
 
 
+@functools.lru_cache(maxsize=64)
+def caller_identity(sts) -> dict:
+    """GetCallerIdentity through this shared client, asked once: who the credentials are does
+    not change during a run, and each IAM type (to spare the running identity) and each region
+    with transit gateways (to know its own) asks."""
+    return sts.get_caller_identity()
+
+
 def _identity_client(session: boto3.Session):
     try:
         sts = session.client("sts", region_name=home_region(session), config=IDENTITY_CHECK)

@@ -445,3 +445,12 @@ def test_a_policy_the_listing_shows_unattached_is_deleted_without_asking_what_it
     made = calls(session, "iam")
     assert policies.cleanup_policies(session, GLOBAL_REGION, reporter, dry_run=False) == {policy: "deleted"}
     assert "ListEntitiesForPolicy" not in made
+
+
+def test_the_iam_types_ask_sts_who_runs_them_once(session, iam, reporter):
+    iam.create_user(UserName="left-behind")
+    iam.create_role(RoleName="left-behind", AssumeRolePolicyDocument="{}")
+    asked = calls(session, "sts")
+    for rtype in (users.USERS, roles.ROLES, groups.GROUPS, policies.POLICIES, instance_profiles.INSTANCE_PROFILES):
+        engine.cleanup_all(rtype, session, GLOBAL_REGION, reporter, dry_run=True)
+    assert asked == ["GetCallerIdentity"]

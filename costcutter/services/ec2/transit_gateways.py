@@ -1,6 +1,6 @@
 """Transit gateways the account owns (not those shared with it): deleted once their attachments are gone, then waited for."""
 
-from costcutter import engine
+from costcutter import aws, engine
 from costcutter.registry import ResourceType, deleted_by, listed
 from costcutter.services.ec2.common import still_in_state
 
@@ -15,7 +15,7 @@ def _list(target):
     if not gateways:
         return []  # most regions have none: no identity to ask for
     # Through the sweep's client, retried like every call: the start's identity check gives up fast by design.
-    account = target.client_for("sts").get_caller_identity()["Account"]
+    account = aws.caller_identity(target.client_for("sts"))["Account"]
     return [gateway for gateway in gateways if gateway.properties.get("owner_id") == account]
 
 

@@ -41,7 +41,7 @@ class RunningIdentity:
 
     def __init__(self, target):
         self.iam = target.client_for("iam")
-        arn = target.client_for("sts").get_caller_identity()["Arn"]
+        arn = aws.caller_identity(target.client_for("sts"))["Arn"]
         kind, _, path = arn.split(":", 5)[5].partition("/")
         # arn:aws:iam::123456789012:user/path/name, arn:aws:sts::123456789012:assumed-role/name/session
         self.user = path.rsplit("/", 1)[-1] if kind == "user" else None
