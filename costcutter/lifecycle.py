@@ -156,12 +156,14 @@ def sweep(store: EventStore, run: Run, on_progress=None, on_stopping=None) -> Ou
     """Sweep a claimed run. SIGTERM stops it like Ctrl-C: after the deletions in flight; a
     second one stops at once, raising KeyboardInterrupt. Either way the log records the run
     as interrupted, to be resumed."""
-    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    previous_handlers = {signum: signal.signal(signum, orchestrator.INTERRUPTS.handler)
+                         for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = orchestrator.sweep(store, run.id, run.settings, on_progress=on_progress, on_stopping=on_stopping,
                                     applying=run.plan)
     finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
     counts = store.outcome_counts(run.id)
     return Outcome(run.id, result.interrupted, unfinished_units(store, run.id, run.settings, run.plan),
                    len(run.units), counts[events.FAILED], counts["pending"])
@@ -169,7 +171,3 @@ def sweep(store: EventStore, run: Run, on_progress=None, on_stopping=None) -> Ou
 
 def unfinished_units(store: EventStore, run_id: str, settings: Settings, applying: Plan | None = None) -> int:
     return len(orchestrator.plan(settings, applying)) - store.completed_unit_count(run_id)
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt()

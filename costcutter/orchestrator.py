@@ -154,17 +154,39 @@ def _jobs(run_id: str, units: list[Unit], settings: Settings, applying: Plan | N
             for region, keys in sorted(by_region.items(), key=lambda item: item[0] == GLOBAL_REGION)]
 
 
+class Interrupts:
+    """Ctrl-C and SIGTERM in the main process, counted before KeyboardInterrupt is raised (the
+    handler lifecycle.sweep installs): Python swallows one raised inside a finalizer (as
+    multiprocessing's are, while a broken pool is cleaned up), and the count still shows it."""
+
+    def __init__(self):
+        self.received = self.handled = 0
+
+    def handler(self, signum, frame):
+        self.received += 1
+        raise KeyboardInterrupt()
+
+    def raise_missed(self) -> None:
+        if self.received > self.handled:
+            raise KeyboardInterrupt()
+
+
+INTERRUPTS = Interrupts()
+
+
 def _wait_for_regions(store, run_id, futures, pool, stop, result: SweepResult, on_progress, on_stopping,
                       retrying) -> None:
     pending = set(futures)
     while pending:
         try:
+            INTERRUPTS.raise_missed()
             done, pending = wait(pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
                 _collect(store, run_id, futures[future], future, result, retrying)
             if on_progress:
                 on_progress()
         except KeyboardInterrupt:
+            INTERRUPTS.handled = INTERRUPTS.received
             if result.interrupted:
                 _kill_region_processes(pool)
                 raise

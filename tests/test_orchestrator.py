@@ -178,3 +178,24 @@ def test_the_stop_flag_is_set_even_after_a_process_watching_it_was_killed():
     setter.join(5)
 
     assert not setter.is_alive() and flag.is_set()
+
+
+def test_an_interrupt_python_swallowed_where_it_landed_still_stops_the_sweep():
+    """Ctrl-C raised inside a finalizer (multiprocessing's, while a pool that lost a process is
+    cleaned up) is printed and dropped by Python; the main process still stops the regions."""
+    from concurrent.futures import Future
+
+    region = Future()
+
+    class Stop:
+        def set(self):
+            region.set_result(None)  # the region process, told to stop, finishes
+
+    try:  # as in a finalizer: the KeyboardInterrupt goes nowhere
+        orchestrator.INTERRUPTS.handler(signal.SIGINT, None)
+    except KeyboardInterrupt:
+        pass
+    result = orchestrator.SweepResult()
+    orchestrator._wait_for_regions(None, "run", {region: "eu-west-1"}, None, Stop(), result, on_progress=None,
+                                   on_stopping=None, retrying=False)
+    assert result.interrupted
