@@ -309,10 +309,15 @@ def call(operation: str, id_param: str, *, step: str = "delete", done_codes: Ite
     return Step(step, call_with_id, frozenset(done_codes))
 
 
-def batched(operation: str, id_param: str, size: int, **params) -> Batch:
-    """A Batch from data: call `operation` with up to `size` ids as the list `id_param`."""
+def batched(operation: str, id_param: str, size: int, *, failures_key: str | None = None,
+            failed_id: str = "ResourceId", **params) -> Batch:
+    """A Batch from data: call `operation` with up to `size` ids as the list `id_param`. For
+    an operation that answers success and lists what it could not do (`failures_key` items,
+    each naming its id as `failed_id`: DeleteVpcEndpoints), the call returns those ids."""
     def call_with_ids(target, ids):
-        getattr(target.client, operation)(**{id_param: list(ids)}, **params)
+        answer = getattr(target.client, operation)(**{id_param: list(ids)}, **params)
+        if failures_key:
+            return [item.get(failed_id) for item in answer.get(failures_key) or ()]
     call_with_ids.__name__ = operation
     return Batch(call_with_ids, size)
 

@@ -6,7 +6,7 @@ import dataclasses
 from botocore.exceptions import ClientError
 
 from costcutter import aws
-from costcutter.registry import Batch, Step, listed, pages
+from costcutter.registry import Step, listed, pages
 
 # EC2 takes up to 200 values in one filter.
 FILTER_VALUES = 200
@@ -30,17 +30,6 @@ def call_for_one(operation: str, id_param: str, failures_key: str, *, step: str 
         raise_unsuccessful(answer.get(failures_key), target.client.meta.method_to_api_mapping.get(operation, operation))
     call_with_id.__name__ = operation
     return Step(step, call_with_id)
-
-
-def batch_for_many(operation: str, id_param: str, failures_key: str, size: int, *, failed_id: str = "ResourceId",
-                   **params) -> Batch:
-    """A Batch of the same operation as call_for_one, up to `size` ids a call; it returns the
-    ids of its answer's `failures_key` items, which the engine then takes one at a time."""
-    def call_with_ids(target, ids):
-        answer = getattr(target.client, operation)(**{id_param: list(ids)}, **params)
-        return [item.get(failed_id) for item in answer.get(failures_key) or ()]
-    call_with_ids.__name__ = operation
-    return Batch(call_with_ids, size)
 
 
 def still_in_state(operation: str, items_key: str, id_key: str, filter_name: str | None, *,

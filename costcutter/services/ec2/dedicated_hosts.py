@@ -1,8 +1,8 @@
 """Dedicated hosts: billed by the hour while allocated. Released once the instances on them are gone."""
 
 from costcutter import engine
-from costcutter.registry import Charge, ResourceType, listed
-from costcutter.services.ec2.common import batch_for_many, call_for_one
+from costcutter.registry import Charge, ResourceType, batched, listed
+from costcutter.services.ec2.common import call_for_one
 
 
 def _seed(session, region, count):
@@ -26,7 +26,7 @@ DEDICATED_HOSTS = ResourceType(
                                                      "pending"]}]),
     # ReleaseHosts answers success, and lists the hosts it could not release.
     steps=(call_for_one("release_hosts", "HostIds", "Unsuccessful", step="release"),),
-    batch=batch_for_many("release_hosts", "HostIds", "Unsuccessful", size=100),  # AWS documents no most
+    batch=batched("release_hosts", "HostIds", size=100, failures_key="Unsuccessful"),  # AWS documents no most
     gone_codes=frozenset({"Client.InvalidHostID.NotFound", "InvalidHostID.NotFound"}),
     seed=_seed, missing_id="h-0123456789abcdef0",
 )

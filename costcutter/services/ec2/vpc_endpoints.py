@@ -1,8 +1,8 @@
 """VPC endpoints (interface ones are billed by the hour): deleted, then waited for, as they hold subnets and groups."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, listed
-from costcutter.services.ec2.common import batch_for_many, call_for_one, still_in_state
+from costcutter.registry import ResourceType, batched, listed
+from costcutter.services.ec2.common import call_for_one, still_in_state
 from costcutter.services.ec2.vpcs import create_vpc
 
 _GONE_STATES = frozenset({"deleting", "deleted"})
@@ -25,7 +25,7 @@ VPC_ENDPOINTS = ResourceType(
     # DeleteVpcEndpoints answers success, and lists the ids it could not delete.
     steps=(call_for_one("delete_vpc_endpoints", "VpcEndpointIds", "Unsuccessful"),),
     # AWS documents no most; 25 a call is a guess on the safe side.
-    batch=batch_for_many("delete_vpc_endpoints", "VpcEndpointIds", "Unsuccessful", size=25),
+    batch=batched("delete_vpc_endpoints", "VpcEndpointIds", size=25, failures_key="Unsuccessful"),
     # Waited for with a listing of all, as moto has no vpc-endpoint-id filter.
     wait=still_in_state("describe_vpc_endpoints", "VpcEndpoints", "VpcEndpointId", None),
     gone_codes=frozenset({"InvalidVpcEndpoint.NotFound", "InvalidVpcEndpointId.NotFound"}),
