@@ -136,6 +136,21 @@ def test_append_writes_all_of_a_batch_or_none(store, db_path):
     assert messages_in(db_path, run_id) == []
 
 
+def test_a_batch_of_events_is_one_statement_in_its_transaction(store):
+    """The writer's transaction is what the deletions of a busy region process wait for: each
+    statement in it gives up the GIL and has to win it back."""
+    run_id = new_run(store)
+    statements = []
+    store.db.conn.set_trace_callback(statements.append)
+
+    store.append([bucket_event(run_id, "cataloged", f"bucket-{n}", properties={"n": n}) for n in range(3)]
+                 + [bucket_event(run_id, "would_delete", "bucket-0")])
+
+    store.db.conn.set_trace_callback(None)
+    assert [statement.split()[0] for statement in statements] == ["BEGIN", "INSERT", "COMMIT"]
+    assert len(list(store.events(run_id))) == 4
+
+
 def test_status_follows_the_latest_run_lifecycle_event(store):
     run_id = new_run(store)
     lifecycle = [("run_started", "incomplete"), ("run_interrupted", "interrupted"),
