@@ -226,10 +226,12 @@ class EventStore:
         chunks = [rows[start:start + per_statement] for start in range(0, len(rows), per_statement)]
         for attempt in range(5):
             try:
-                with self._transaction():
-                    for chunk in chunks:
-                        values = [jsonify_if_needed(row.get(column)) for row in chunk for column in columns]
-                        self.db.conn.execute(_insert_statement(columns, len(chunk)), values)
+                if len(chunks) == 1 and self.db.conn.isolation_level is None:
+                    self._insert(columns, rows)  # one statement is a transaction of its own
+                else:
+                    with self._transaction():
+                        for chunk in chunks:
+                            self._insert(columns, chunk)
                 return
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error) or attempt == 4:
@@ -237,6 +239,10 @@ class EventStore:
                 time.sleep(0.5 * 2 ** attempt)
             except sqlite3.DatabaseError as error:
                 raise _store_error(self.path, error) from None
+
+    def _insert(self, columns: tuple[str, ...], rows: list[dict]) -> None:
+        values = [jsonify_if_needed(row.get(column)) for row in rows for column in columns]
+        self.db.conn.execute(_insert_statement(columns, len(rows)), values)
 
     def record(self, run_id: str, kind: str, **fields) -> None:
         self.append([new_event(run_id, kind, **fields)])
@@ -598,6 +604,9 @@ class EventWriter:
         self._queue: queue.Queue = queue.Queue()
         self._error: Exception | None = None
         self._store = EventStore(db_path)
+        # Autocommit (no implicit BEGIN): a batch that fits one statement is then that statement
+        # alone, the fewest times the writer gives up the GIL and waits to win it back.
+        self._store.db.conn.isolation_level = None
         self.path = self._store.path
         self._thread = threading.Thread(target=self._write_forever, name="event-writer", daemon=True)
         self._thread.start()

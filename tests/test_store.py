@@ -125,8 +125,14 @@ def test_durable_submit_returns_once_another_connection_can_read_the_event(store
     writer.close()
 
 
-def test_append_writes_all_of_a_batch_or_none(store, db_path):
+@pytest.mark.parametrize("autocommit", [False, True], ids=["in a transaction", "autocommit, as the writer"])
+@pytest.mark.parametrize("variables", [None, 40], ids=["one statement", "several statements"])
+def test_append_writes_all_of_a_batch_or_none(store, db_path, autocommit, variables):
     run_id = new_run(store)
+    if autocommit:
+        store.db.conn.isolation_level = None
+    if variables:  # a runtime that allows fewer variables a statement: the batch takes several
+        store.db.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variables)
     rows = [bucket_event(run_id, "cataloged", message=f"bucket-{n}") for n in range(999)]
     rows.append(bucket_event(run_id, None, message="no kind"))  # kind is NOT NULL: the last row fails
 
@@ -134,21 +140,40 @@ def test_append_writes_all_of_a_batch_or_none(store, db_path):
         store.append(rows)
 
     assert messages_in(db_path, run_id) == []
+    store.append(rows[:-1])
+    assert len(messages_in(db_path, run_id)) == 999
 
 
-def test_a_batch_of_events_is_one_statement_in_its_transaction(store):
+@pytest.mark.parametrize("autocommit, statements", [(False, ["BEGIN", "INSERT", "COMMIT"]), (True, ["INSERT"])],
+                         ids=["in a transaction", "autocommit, as the writer"])
+def test_a_batch_of_events_is_one_statement(store, autocommit, statements):
     """The writer's transaction is what the deletions of a busy region process wait for: each
     statement in it gives up the GIL and has to win it back."""
     run_id = new_run(store)
-    statements = []
-    store.db.conn.set_trace_callback(statements.append)
+    if autocommit:
+        store.db.conn.isolation_level = None
+    traced = []
+    store.db.conn.set_trace_callback(traced.append)
 
     store.append([bucket_event(run_id, "cataloged", f"bucket-{n}", properties={"n": n}) for n in range(3)]
                  + [bucket_event(run_id, "would_delete", "bucket-0")])
 
     store.db.conn.set_trace_callback(None)
-    assert [statement.split()[0] for statement in statements] == ["BEGIN", "INSERT", "COMMIT"]
+    assert [statement.split()[0] for statement in traced] == statements
     assert len(list(store.events(run_id))) == 4
+
+
+def test_the_writer_commits_a_batch_as_one_statement(store, db_path):
+    run_id = new_run(store)
+    writer = EventWriter(db_path)
+    traced = []
+    writer._store.db.conn.set_trace_callback(traced.append)
+
+    writer.submit(bucket_event(run_id, "delete_requested", message="durable"), durable=True)
+
+    writer.close()
+    assert [statement.split()[0] for statement in traced] == ["INSERT"]
+    assert messages_in(db_path, run_id) == ["durable"]
 
 
 def test_status_follows_the_latest_run_lifecycle_event(store):
