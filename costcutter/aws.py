@@ -8,6 +8,7 @@ import time
 import weakref
 
 import boto3
+import botocore.client
 import botocore.config
 import botocore.credentials
 import botocore.exceptions
@@ -66,6 +67,34 @@ class Identity:
 # makes a client 10 times cheaper to create than with a loader of its own (a new session's),
 # and lets the region processes inherit the models costcutter.warm loaded before they forked.
 _LOADER = botocore.loaders.create_loader()
+
+
+def _sharing_client_classes(create_client_class):
+    """botocore builds a client's class anew for every client: a method for each operation
+    of the service, each with its operation's model for the docstring (EC2 has 765), which
+    is two thirds of a client's creation once the models are loaded. The class depends only
+    on the service's model and on the handlers of `creating-client-class`, the same for
+    every session made here (boto3's and botocore's own): so the clients of the sessions
+    sharing _LOADER share one class per service model, made by load_models in the region
+    server, before the region processes fork. Any other session's clients are made as usual."""
+    classes = {}
+
+    @functools.wraps(create_client_class)
+    def shared(creator, service_name, service_model):
+        if creator._loader is not _LOADER:
+            return create_client_class(creator, service_name, service_model)
+        key = (service_name, service_model.api_version)
+        if key not in classes:
+            classes[key] = create_client_class(creator, service_name, service_model)
+        return classes[key]
+
+    shared.unshared = create_client_class
+    return shared
+
+
+if not hasattr(botocore.client.ClientCreator._create_client_class, "unshared"):  # once, if this module is reloaded
+    botocore.client.ClientCreator._create_client_class = _sharing_client_classes(
+        botocore.client.ClientCreator._create_client_class)
 
 
 def make_session(who: "Identity | str | None") -> boto3.Session:
