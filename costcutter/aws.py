@@ -139,7 +139,11 @@ def load_models(services) -> None:
     it, need not read them. Dummy credentials: nothing is called, nor looked up."""
     session = _session_sharing_models(None)
     for service in services:
-        session.client(service, region_name=HOME_REGION, aws_access_key_id="unused", aws_secret_access_key="unused")
+        made = session.client(service, region_name=HOME_REGION, aws_access_key_id="unused",
+                              aws_secret_access_key="unused")
+        # And its paginators' model, which the first listing reads (BaseClient.can_paginate, with these arguments).
+        with contextlib.suppress(botocore.exceptions.DataNotFoundError):
+            _LOADER.load_service_model(service, "paginators-1", made.meta.service_model.api_version)
 
 
 def _session_sharing_models(profile: str | None) -> boto3.Session:
@@ -160,7 +164,7 @@ def known_regions() -> frozenset[str]:
 
     Read from botocore's endpoint data, not through a session: checking a region name must
     not depend on the profile or credentials."""
-    resolver = botocore.regions.EndpointResolver(botocore.loaders.create_loader().load_data("endpoints"))
+    resolver = botocore.regions.EndpointResolver(_LOADER.load_data("endpoints"))  # read once: sessions read it too
     return frozenset(region for partition in resolver.get_available_partitions()
                      for region in resolver.get_available_endpoints("ec2", partition))
 

@@ -2,6 +2,7 @@
 the service models (aws._LOADER) and, made from them, one client class per service."""
 
 import boto3
+import botocore.loaders
 
 from costcutter import aws
 
@@ -34,3 +35,19 @@ def test_a_session_with_a_loader_of_its_own_makes_its_own_classes(aws_mock):
     assert type(theirs) is not type(boto3.Session().client("sqs", region_name="us-east-1"))
 
 
+
+def test_after_load_models_a_listing_reads_no_model_file(aws_mock, monkeypatch):
+    """What the region server loads before the region processes fork is all their clients
+    read: the service's model, its endpoints, and its paginators (read by the first listing)."""
+    monkeypatch.setattr(aws, "_LOADER", botocore.loaders.create_loader())
+    aws.load_models(["sqs"])
+
+    def refuse(loader, path):
+        raise AssertionError(f"read after load_models: {path}")
+
+    monkeypatch.setattr(botocore.loaders.JSONFileLoader, "load_file", refuse)
+    sqs = aws.client(aws.make_session(None), "sqs", "eu-west-1")
+    assert sqs.can_paginate("list_queues")
+    sqs.create_queue(QueueName="listed")
+    [page] = sqs.get_paginator("list_queues").paginate()
+    assert [url.rsplit("/", 1)[-1] for url in page["QueueUrls"]] == ["listed"]
