@@ -8,6 +8,7 @@ import time
 import weakref
 
 import boto3
+import botocore.client
 import botocore.config
 import botocore.credentials
 import botocore.exceptions
@@ -68,6 +69,34 @@ class Identity:
 _LOADER = botocore.loaders.create_loader()
 
 
+def _sharing_client_classes(create_client_class):
+    """botocore builds a client's class anew for every client: a method for each operation
+    of the service, each with its operation's model for the docstring (EC2 has 765), which
+    is two thirds of a client's creation once the models are loaded. The class depends only
+    on the service's model and on the handlers of `creating-client-class`, the same for
+    every session made here (boto3's and botocore's own): so the clients of the sessions
+    sharing _LOADER share one class per service model, made by load_models in the region
+    server, before the region processes fork. Any other session's clients are made as usual."""
+    classes = {}
+
+    @functools.wraps(create_client_class)
+    def shared(creator, service_name, service_model):
+        if creator._loader is not _LOADER:
+            return create_client_class(creator, service_name, service_model)
+        key = (service_name, service_model.api_version)
+        if key not in classes:
+            classes[key] = create_client_class(creator, service_name, service_model)
+        return classes[key]
+
+    shared.unshared = create_client_class
+    return shared
+
+
+if not hasattr(botocore.client.ClientCreator._create_client_class, "unshared"):  # once, if this module is reloaded
+    botocore.client.ClientCreator._create_client_class = _sharing_client_classes(
+        botocore.client.ClientCreator._create_client_class)
+
+
 def make_session(who: "Identity | str | None") -> boto3.Session:
     """A session for the profile (from aws_profile or AWS_PROFILE), else the default chain,
     with the role assumed when one is named; botocore reads the profile as soon as the
@@ -110,7 +139,11 @@ def load_models(services) -> None:
     it, need not read them. Dummy credentials: nothing is called, nor looked up."""
     session = _session_sharing_models(None)
     for service in services:
-        session.client(service, region_name=HOME_REGION, aws_access_key_id="unused", aws_secret_access_key="unused")
+        made = session.client(service, region_name=HOME_REGION, aws_access_key_id="unused",
+                              aws_secret_access_key="unused")
+        # And its paginators' model, which the first listing reads (BaseClient.can_paginate, with these arguments).
+        with contextlib.suppress(botocore.exceptions.DataNotFoundError):
+            _LOADER.load_service_model(service, "paginators-1", made.meta.service_model.api_version)
 
 
 def _session_sharing_models(profile: str | None) -> boto3.Session:
@@ -131,7 +164,7 @@ def known_regions() -> frozenset[str]:
 
     Read from botocore's endpoint data, not through a session: checking a region name must
     not depend on the profile or credentials."""
-    resolver = botocore.regions.EndpointResolver(botocore.loaders.create_loader().load_data("endpoints"))
+    resolver = botocore.regions.EndpointResolver(_LOADER.load_data("endpoints"))  # read once: sessions read it too
     return frozenset(region for partition in resolver.get_available_partitions()
                      for region in resolver.get_available_endpoints("ec2", partition))
 

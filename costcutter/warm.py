@@ -4,6 +4,7 @@ still being prepared, so a region process starts with boto3, every resource type
 service models already loaded instead of reading them all again."""
 
 import contextlib
+import gc
 
 from costcutter import region_server
 
@@ -15,3 +16,8 @@ with contextlib.suppress(Exception):
         types = registry.resource_types()  # imports every type's module, while the main process reads its configuration
         chosen = region_server.types_to_warm()
         aws.load_models(sorted({t.client for t in types if chosen is None or t.service in chosen or t.key in chosen}))
+
+# What is loaded by now lives as long as the region processes forked from here: frozen, a
+# collection in one of them never walks it (a full one took 0.15 s of CPU, and copied the
+# pages it touched from this process: 45 MB), as gc.freeze's documentation advises before a fork.
+gc.freeze()

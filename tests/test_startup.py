@@ -87,6 +87,30 @@ def test_a_region_process_starts_with_boto3_the_types_and_their_models_loaded(tm
     assert reads == []  # the EC2 model came with the process, read once by the server it forked from
 
 
+FROZEN_PROBE = '''
+def first_job():
+    """Whether what the server loaded is frozen in this region process: the EC2 model, as its clients read it."""
+    import gc
+
+    from costcutter import aws
+    model = aws._LOADER.load_service_model("ec2", "service-2", api_version=None)
+    gc.collect()
+    return gc.get_freeze_count() > 0, not any(found is model for found in gc.get_objects())
+'''
+
+
+def test_a_region_process_never_collects_what_the_server_loaded(tmp_path):
+    """What the server loaded lives as long as the region processes: frozen before they
+    fork, so their collections never walk it (nor copy its pages from the server's)."""
+    (tmp_path / "probe.py").write_text(FROZEN_PROBE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]), "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}
+    finished = subprocess.run([sys.executable, "-c", SWEEP.format(start=STARTS["told-at-start"])],
+                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert eval(finished.stdout) == (True, True)
+
+
 def test_the_alias_is_read_while_the_identity_is_asked(fault_server):
     """Two calls of which neither needs the other's answer go at once: at 1 s a call, the
     account checked with its alias takes about one call's time, not two."""

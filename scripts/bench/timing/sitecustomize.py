@@ -26,6 +26,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 
 OUTPUT = os.environ.get("BENCH_EVENT_LOG_TIMES")
 _totals = {"append_s": 0.0, "append_cpu_s": 0.0, "appends": 0, "rows": 0, "durable_wait_s": 0.0, "durable_waits": 0}
@@ -122,12 +123,15 @@ def _tag_header(request, **_):
 
 
 def _tag_clients(aws):
-    client = aws.client
+    client, tagged = aws.client, weakref.WeakSet()
 
     def tagging_client(*args, **kwargs):
         made = client(*args, **kwargs)
-        # before-send: after signing, so the header is not signed; once per (cached) client
-        made.meta.events.register("before-send", _tag_header, unique_id="bench-type-header")
+        # before-send: after signing, so the header is not signed; once per (cached) client, as
+        # registering costs more than the call it tags (botocore inspects the handler's signature)
+        if made not in tagged:
+            made.meta.events.register("before-send", _tag_header, unique_id="bench-type-header")
+            tagged.add(made)
         return made
 
     aws.client = tagging_client
