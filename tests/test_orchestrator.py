@@ -59,12 +59,11 @@ def sweep(db_path, reporter, the_job):
 def test_independent_types_run_at_the_same_time_and_dependents_wait(fake_registry, make_reporter, store, db_path):
     fake_registry(slow_type("fake", "a"), slow_type("fake", "b"), slow_type("fake", "c", depends_on=("a", "b")))
     reporter = make_reporter(REGIONS[0])
-    started = time.monotonic()
     sweep(db_path, reporter, job(db_path, reporter.run_id, REGIONS[0], ["fake.a", "fake.b", "fake.c"]))
     spans = unit_spans(store, reporter.run_id, REGIONS[0])
+    # Judged from the log's spans, not the clock: a loaded machine can slow a round, never reorder them.
     assert spans["a"][0] < spans["b"][1] and spans["b"][0] < spans["a"][1]  # a and b overlap
     assert spans["c"][0] > max(spans["a"][1], spans["b"][1])  # c after both
-    assert time.monotonic() - started < 0.9  # two rounds of 0.3 s, not three
 
 
 def test_units_the_log_shows_completed_are_not_run_again(fake_registry, make_reporter, store, db_path):
