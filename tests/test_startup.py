@@ -219,3 +219,38 @@ def test_the_cli_exits_without_tearing_its_modules_down(sandbox_endpoint, tmp_pa
     if code == 0:
         assert finished.stdout.splitlines()[-1].startswith("This was a dry run")
     assert sorted(path.name for path in marks.iterdir()) == ["exit handlers ran"]
+
+
+TYPES_WHEN_ANSWERED = '''
+import sys
+from costcutter import aws, config, lifecycle
+from costcutter.store import EventStore
+
+asked = aws.account_id
+
+
+def account_id(session, alongside=None):
+    answer = asked(session, alongside)
+    print(sorted(name for name in sys.modules if name.startswith("costcutter.services.")))
+    return answer
+
+
+aws.account_id = account_id
+settings = config.load(None, {{"services": "ec2.key_pairs", "regions": "eu-west-1"}})
+with EventStore({db!r}) as store, lifecycle.started(store, settings, confirm=lambda *_: None) as run:
+    print(run.settings.services)
+'''
+
+
+def test_the_types_are_imported_while_the_identity_is_asked(fault_server, tmp_path):
+    """The hundred type modules, which the sweep needs once the guards passed, are imported
+    while the main process waits for AWS to say whose the credentials are, not after."""
+    endpoint, injector = fault_server
+    injector.configure(Faults(latency={"sts:GetCallerIdentity": 1.0}))
+    finished = subprocess.run([sys.executable, "-c", TYPES_WHEN_ANSWERED.format(db=str(tmp_path / "events.db"))],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL": endpoint})
+    assert finished.returncode == 0, finished.stderr
+    imported_when_answered, chosen = map(eval, finished.stdout.splitlines())
+    assert "costcutter.services.ec2.key_pairs" in imported_when_answered
+    assert len(imported_when_answered) > 100 and chosen == ["ec2.key_pairs"]
