@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from costcutter import __version__, console, events, logs, region_server
+from costcutter import __version__, console, events, logs, quick_exit, region_server
 from costcutter.lazy import lazy_import
 from costcutter.tables import format_table, plural
 
@@ -781,4 +781,8 @@ def _confirmed(account: guards.Account, settings: Settings, plan) -> None:
 
 
 def main():
-    cli(prog_name="costcutter")
+    try:
+        cli(prog_name="costcutter")
+    except SystemExit as stop:
+        quick_exit.now(stop.code)
+        raise

@@ -59,15 +59,18 @@ def started(store: EventStore, settings: Settings, confirm: Confirm) -> Iterator
     resolved, the deletion confirmed, the run recorded and claimed."""
     session = aws.make_session(settings.identity)
     # `all` regions are read while the account is identified: the answer waits for the guards.
+    # So are the chosen types imported (registry.discover: a hundred modules), which the sweep
+    # needs next: no call to AWS, and CPU this process has to spare while it waits for the answer.
     reads = (aws.enabled_regions,) if settings.regions == "all" else ()
-    account_id, alias_read, *regions_read = guards.identified(session, *reads)
+    account_id, alias_read, types_read, *regions_read = guards.identified(
+        session, lambda _: settings.chosen_types(), *reads)
     account = guards.checked_account(session, account_id, settings, alias_read=alias_read)
     regions = settings.chosen_regions(regions_read[0].result() if regions_read else None)
     if not regions:
         raise settings.problem("excluded_regions", f"{settings.excluded_regions!r} excludes every region enabled "
                                                    f"for account {account.id}; exclude fewer regions")
     # Recorded by type, so a resume sweeps exactly these, whatever types later versions add.
-    resolved = dataclasses.replace(settings, regions=regions, services=[t.key for t in settings.chosen_types()],
+    resolved = dataclasses.replace(settings, regions=regions, services=[t.key for t in types_read.result()],
                                    excluded_services=[], excluded_regions=[])
     if not settings.dry_run:
         confirm(account, resolved, None)

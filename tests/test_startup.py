@@ -197,3 +197,84 @@ def _processes_told(text: str) -> list[int]:
         except OSError:  # gone, or not ours
             continue
     return found
+
+
+# Loaded first by every Python process of the CLI below (sitecustomize): marks what the CLI's exit ran.
+EXIT_PROBE = '''
+import atexit, os, sys
+from pathlib import Path
+
+
+class _TornDown:
+    """Freed when Python tears its modules down, at the end of a normal exit."""
+    marks, in_the_cli = Path(os.environ["EXIT_MARKS"]), False
+
+    def __del__(self):
+        if self.in_the_cli:
+            (self.marks / "torn down").touch()
+
+
+def _exit_handler():
+    _held.in_the_cli = sys.argv[0].endswith("__main__.py")  # not the region server, nor the resource tracker
+    if _held.in_the_cli:
+        (_held.marks / "exit handlers ran").touch()
+
+
+_held = _TornDown()
+atexit.register(_exit_handler)
+'''
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["run", "--region", "eu-west-1", "--service", "ec2.key_pairs"], 0),
+    (["run", "--service", "ec2.no_such_type"], 2),
+])
+def test_the_cli_exits_without_tearing_its_modules_down(sandbox_endpoint, tmp_path, argv, code):
+    """After a command the CLI ends at once: its exit code, its whole output and its exit
+    handlers as ever, without the tenth of a second Python spends freeing boto3 and the types."""
+    probe, marks = tmp_path / "probe", tmp_path / "marks"
+    probe.mkdir(), marks.mkdir()
+    (probe / "sitecustomize.py").write_text(EXIT_PROBE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(probe), str(ROOT)]), "EXIT_MARKS": str(marks),
+           "XDG_STATE_HOME": str(tmp_path)}
+    finished = subprocess.run([sys.executable, "-m", "costcutter", *argv, "--db", str(tmp_path / "runs.db")],
+                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert finished.returncode == code, finished.stderr
+    if code == 0:
+        assert finished.stdout.splitlines()[-1].startswith("This was a dry run")
+    assert sorted(path.name for path in marks.iterdir()) == ["exit handlers ran"]
+
+
+TYPES_WHEN_ANSWERED = '''
+import sys
+from costcutter import aws, config, lifecycle
+from costcutter.store import EventStore
+
+asked = aws.account_id
+
+
+def account_id(session, alongside=None):
+    answer = asked(session, alongside)
+    print(sorted(name for name in sys.modules if name.startswith("costcutter.services.")))
+    return answer
+
+
+aws.account_id = account_id
+settings = config.load(None, {{"services": "ec2.key_pairs", "regions": "eu-west-1"}})
+with EventStore({db!r}) as store, lifecycle.started(store, settings, confirm=lambda *_: None) as run:
+    print(run.settings.services)
+'''
+
+
+def test_the_types_are_imported_while_the_identity_is_asked(fault_server, tmp_path):
+    """The hundred type modules, which the sweep needs once the guards passed, are imported
+    while the main process waits for AWS to say whose the credentials are, not after."""
+    endpoint, injector = fault_server
+    injector.configure(Faults(latency={"sts:GetCallerIdentity": 1.0}))
+    finished = subprocess.run([sys.executable, "-c", TYPES_WHEN_ANSWERED.format(db=str(tmp_path / "events.db"))],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL": endpoint})
+    assert finished.returncode == 0, finished.stderr
+    imported_when_answered, chosen = map(eval, finished.stdout.splitlines())
+    assert "costcutter.services.ec2.key_pairs" in imported_when_answered
+    assert len(imported_when_answered) > 100 and chosen == ["ec2.key_pairs"]
