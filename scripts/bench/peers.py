@@ -146,7 +146,9 @@ def original_command(executable: Path, workdir: Path, endpoint: str, regions: li
     (workdir / "costcutter.yaml").write_text(
         "dry_run: false\nlogging:\n  enabled: false\nreporting:\n  csv:\n    enabled: false\n"
         f"aws:\n  credential_file_path: ''\n  region: [{', '.join(regions)}]\n  services: [ec2, s3]\n")
-    return [str(executable), "--no-dry-run"], sandbox_env(endpoint, HOME=str(workdir)), workdir
+    environment = sandbox_env(endpoint, HOME=str(workdir))
+    environment.pop("PYTHONPATH", None)  # a checkout of ours on it would be imported as its costcutter package
+    return [str(executable), "--no-dry-run"], environment, workdir
 
 
 def peers(endpoint: str) -> list[Peer]:
