@@ -1,6 +1,10 @@
 """Plain-text tables for the terminal, drawn by tabulate."""
 
-from tabulate import tabulate
+from costcutter.lazy import lazy_import
+
+# Imported at the first table (tabulate brings wcwidth): a run prints its tables at the end,
+# and its start-up, before the first call to AWS, has no time to spare.
+tabulate = lazy_import("tabulate")
 
 
 def format_table(rows: list[dict], columns: list[str], headers: dict | None = None) -> str:
@@ -10,7 +14,7 @@ def format_table(rows: list[dict], columns: list[str], headers: dict | None = No
     its leading zero and ids that look like numbers are not reformatted."""
     headers = headers or {}
     cells = [[_cell(row.get(column)) for column in columns] for row in rows]
-    return tabulate(cells, headers=[headers.get(column, column) for column in columns], tablefmt="simple",
+    return tabulate.tabulate(cells, headers=[headers.get(column, column) for column in columns], tablefmt="simple",
                     disable_numparse=True)
 
 

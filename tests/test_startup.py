@@ -12,7 +12,7 @@ from costcutter import guards, registry
 from costcutter.faults import Faults
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("boto3", "botocore", "moto", "sqlite_utils", "costcutter.registry", "costcutter.services", "tqdm")
+HEAVY = ("boto3", "botocore", "moto", "sqlite_utils", "costcutter.registry", "costcutter.services", "tqdm", "tabulate")
 
 
 def test_help_imports_neither_boto3_nor_the_registry():
