@@ -120,7 +120,7 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, 
             for attempt in range(1, POOL_ATTEMPTS + 1):
                 result.crashed_regions = []
                 with ProcessPoolExecutor(
-                        max_workers=max(1, min(settings.max_processes, len(jobs))), mp_context=context,
+                        max_workers=_processes(jobs, settings.max_processes), mp_context=context,
                         initializer=_init_region_process,
                         initargs=(stop, log_queue, settings.log_level, dict(os.environ))) as pool:
                     futures = {pool.submit(sweep_region, job): job.region for job in jobs}
@@ -137,9 +137,19 @@ def sweep(store: EventStore, run_id: str, settings: Settings, on_progress=None, 
     return result
 
 
+def _processes(jobs: list[RegionJob], max_processes: int) -> int:
+    """max_processes regions at once, and the global job in a process of its own. Sharing
+    the regions' processes, it had to start last (it waits for regional types of every
+    region, IAM's instance profiles for EC2's instances, so it must not hold a process a
+    region needs), and then waited for a region to end: its types that wait for no region
+    (IAM users, Route 53 zones) with it."""
+    regional = sum(job.region != GLOBAL_REGION for job in jobs)
+    return max(1, min(max_processes, regional) + (len(jobs) - regional))
+
+
 def _jobs(run_id: str, units: list[Unit], settings: Settings, applying: Plan | None) -> list[RegionJob]:
-    """One job per region, then the global job: submitted last, it starts only once a
-    process is free, so the regions it may wait for are all running or done."""
+    """The global job, then one job per region: submitted first, the global job takes the
+    process kept for it (_processes), and the regions it waits for run in the others."""
     by_region = collections.defaultdict(list)
     for unit in units:
         by_region[unit.region].append(unit.key)
@@ -151,7 +161,7 @@ def _jobs(run_id: str, units: list[Unit], settings: Settings, applying: Plan | N
                       type_settings=settings.type_settings(),
                       planned=applying.ids_in(region) if applying else None,
                       applied_units=applying.units if applying else None)
-            for region, keys in sorted(by_region.items(), key=lambda item: item[0] == GLOBAL_REGION)]
+            for region, keys in sorted(by_region.items(), key=lambda item: item[0] != GLOBAL_REGION)]
 
 
 class Interrupts:

@@ -454,3 +454,23 @@ def test_the_iam_types_ask_sts_who_runs_them_once(session, iam, reporter):
     for rtype in (users.USERS, roles.ROLES, groups.GROUPS, policies.POLICIES, instance_profiles.INSTANCE_PROFILES):
         engine.cleanup_all(rtype, session, GLOBAL_REGION, reporter, dry_run=True)
     assert asked == ["GetCallerIdentity"]
+
+
+def test_the_global_job_has_a_process_of_its_own_beside_max_processes_regions(sandbox_endpoint, db_path, tmp_path):
+    """With one region at a time, IAM still runs beside the first region, not after the last:
+    in a region's process it would hold back the regions queued behind it."""
+    config = tmp_path / "one-at-a-time.yaml"
+    config.write_text("max_processes: 1\n")
+
+    result = CliRunner().invoke(cli, ["run", "--db", str(db_path), "--config", str(config), "--region", "us-east-1",
+                                      "--region", "eu-west-1", "--service", "iam", "--service", "ec2.key_pairs"],
+                                catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    with EventStore(db_path) as store:
+        [run] = store.runs()
+        pids = {}
+        for event in store.events(run["id"]):
+            if event["region"]:
+                pids.setdefault(event["region"], set()).add(event["pid"])
+    assert pids[GLOBAL_REGION].isdisjoint(pids["us-east-1"])
