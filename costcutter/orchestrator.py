@@ -3,9 +3,9 @@ dependency graph: a resource type starts as soon as everything it depends on is 
 and independent types run at the same time, each with a thread pool of its own.
 
 Global types (IAM, Route 53, CloudFront) are cleaned once per run, by a job of their own
-that is submitted after the regions, so it never holds a process a region needs; a global
-type that depends on regional types waits until the event log shows them finished in
-every chosen region.
+in a process of its own, besides the regions' (so it never holds a process a region needs);
+a global type that depends on regional types waits until the event log shows them finished
+in every chosen region.
 
 Nothing here keeps state of its own: what is done, what is left and how a run ended are
 read back from the log, which is what makes a run resumable after any kind of stop.

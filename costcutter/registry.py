@@ -411,7 +411,8 @@ def declared() -> dict[str, str]:
 
 def dependency_graph(types: Iterable[ResourceType]) -> dict[str, set[str]]:
     """key -> the keys it depends on, checked: every dependency is known, none is a cycle,
-    and no regional type waits for a global one (global types run once, after the regions)."""
+    and no regional type waits for a global one (global types run once, after the regional
+    types they depend on, in every region)."""
     by_key = {t.key: t for t in types}
     graph = {}
     for t in by_key.values():

@@ -120,7 +120,8 @@ def test_a_protected_instance_keeps_what_it_holds_and_everything_else_goes(sessi
 
     reporter = make_reporter(REGION)
     outcomes = sweep(session, reporter, EC2_TYPES)
-    # The global job: another process, after the regions, reading their keeps from the log.
+    # The global job: another process, after the regional types it depends on, reading their keeps
+    # from the log.
     iam_outcomes = sweep(session, resumed(reporter, store, GLOBAL_REGION), IAM_TYPES)
 
     holder = f"held by ec2.instances {kept['instance']}, which is kept"
