@@ -6,7 +6,7 @@ import dataclasses
 from botocore.exceptions import ClientError
 
 from costcutter import aws
-from costcutter.registry import Step, listed, pages
+from costcutter.registry import Step, batched, listed, pages
 
 # EC2 takes up to 200 values in one filter.
 FILTER_VALUES = 200
@@ -30,6 +30,17 @@ def call_for_one(operation: str, id_param: str, failures_key: str, *, step: str 
         raise_unsuccessful(answer.get(failures_key), target.client.meta.method_to_api_mapping.get(operation, operation))
     call_with_id.__name__ = operation
     return Step(step, call_with_id)
+
+
+def taking_many_ids(operation: str, id_param: str, failures_key: str, *, size: int, step: str = "delete",
+                    failed_id: str = "ResourceId", **params) -> dict:
+    """The `steps` and `batch` of a type whose teardown is one operation that takes many ids
+    and answers success, listing those it could not do (`failures_key` items, each naming its
+    id as `failed_id`): for one resource, a step raising its failure as an error; for many, up
+    to `size` a call, the failed ones then taken alone by the engine. Spread into the
+    declaration: `**taking_many_ids(...)`."""
+    return {"steps": (call_for_one(operation, id_param, failures_key, step=step, **params),),
+            "batch": batched(operation, id_param, size, failures_key=failures_key, failed_id=failed_id, **params)}
 
 
 def still_in_state(operation: str, items_key: str, id_key: str, filter_name: str | None, *,

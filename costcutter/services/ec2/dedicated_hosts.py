@@ -1,8 +1,8 @@
 """Dedicated hosts: billed by the hour while allocated. Released once the instances on them are gone."""
 
 from costcutter import engine
-from costcutter.registry import Charge, ResourceType, batched, listed
-from costcutter.services.ec2.common import call_for_one
+from costcutter.registry import Charge, ResourceType, listed
+from costcutter.services.ec2.common import taking_many_ids
 
 
 def _seed(session, region, count):
@@ -25,8 +25,8 @@ DEDICATED_HOSTS = ResourceType(
                 Filter=[{"Name": "state", "Values": ["available", "under-assessment", "permanent-failure",
                                                      "pending"]}]),
     # ReleaseHosts answers success, and lists the hosts it could not release.
-    steps=(call_for_one("release_hosts", "HostIds", "Unsuccessful", step="release"),),
-    batch=batched("release_hosts", "HostIds", size=100, failures_key="Unsuccessful"),  # AWS documents no most
+    # AWS documents no most ids a call.
+    **taking_many_ids("release_hosts", "HostIds", "Unsuccessful", size=100, step="release"),
     gone_codes=frozenset({"Client.InvalidHostID.NotFound", "InvalidHostID.NotFound"}),
     seed=_seed, missing_id="h-0123456789abcdef0",
 )

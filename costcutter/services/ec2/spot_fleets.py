@@ -1,9 +1,9 @@
 """Spot fleet requests still running: cancelled with their instances terminated, so the fleet launches no more."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, batched, listed
+from costcutter.registry import ResourceType, listed
 from costcutter.services.ec2.amis import register_image
-from costcutter.services.ec2.common import call_for_one
+from costcutter.services.ec2.common import taking_many_ids
 
 _LIVE_STATES = {"submitted", "active", "modifying"}
 
@@ -25,10 +25,9 @@ SPOT_FLEETS = ResourceType(
                             "target_capacity": "SpotFleetRequestConfig.TargetCapacity",
                             "fleet_type": "SpotFleetRequestConfig.Type"}),
     # CancelSpotFleetRequests answers success, and lists the fleets it could not cancel.
-    steps=(call_for_one("cancel_spot_fleet_requests", "SpotFleetRequestIds", "UnsuccessfulFleetRequests",
-                        step="cancel", TerminateInstances=True),),
-    batch=batched("cancel_spot_fleet_requests", "SpotFleetRequestIds", size=100,
-                  failures_key="UnsuccessfulFleetRequests", failed_id="SpotFleetRequestId", TerminateInstances=True),  # AWS: up to 100 ids
+    # AWS takes up to 100 ids a call.
+    **taking_many_ids("cancel_spot_fleet_requests", "SpotFleetRequestIds", "UnsuccessfulFleetRequests", size=100,
+                      step="cancel", failed_id="SpotFleetRequestId", TerminateInstances=True),
     gone_codes=frozenset({"fleetRequestIdDoesNotExist", "InvalidSpotFleetRequestId.NotFound",
                           "fleetRequestNotInCancellableState"}),  # cancelled already
     seed=_seed, missing_id="sfr-01234567-89ab-cdef-0123-456789abcdef",

@@ -1,8 +1,8 @@
 """VPC endpoints (interface ones are billed by the hour): deleted, then waited for, as they hold subnets and groups."""
 
 from costcutter import engine
-from costcutter.registry import ResourceType, batched, listed
-from costcutter.services.ec2.common import call_for_one, still_in_state
+from costcutter.registry import ResourceType, listed
+from costcutter.services.ec2.common import still_in_state, taking_many_ids
 from costcutter.services.ec2.vpcs import create_vpc
 
 _GONE_STATES = frozenset({"deleting", "deleted"})
@@ -23,9 +23,8 @@ VPC_ENDPOINTS = ResourceType(
                 properties={"vpc_id": "VpcId", "service_name": "ServiceName", "endpoint_type": "VpcEndpointType",
                             "state": "State"}),
     # DeleteVpcEndpoints answers success, and lists the ids it could not delete.
-    steps=(call_for_one("delete_vpc_endpoints", "VpcEndpointIds", "Unsuccessful"),),
-    # AWS documents no most; 25 a call is a guess on the safe side.
-    batch=batched("delete_vpc_endpoints", "VpcEndpointIds", size=25, failures_key="Unsuccessful"),
+    # AWS documents no most ids a call; 25 is a guess on the safe side.
+    **taking_many_ids("delete_vpc_endpoints", "VpcEndpointIds", "Unsuccessful", size=25),
     # Waited for with a listing of all, as moto has no vpc-endpoint-id filter.
     wait=still_in_state("describe_vpc_endpoints", "VpcEndpoints", "VpcEndpointId", None),
     gone_codes=frozenset({"InvalidVpcEndpoint.NotFound", "InvalidVpcEndpointId.NotFound"}),
