@@ -61,3 +61,18 @@ def test_the_rate_limit_bound_counts_the_answered_calls_beyond_each_buckets_burs
     types = [registry.by_key()[key] for key in ("ec2.amis", "ec2.snapshots", "ec2.volumes", "s3.buckets")]
     assert bench.rate_limit_chain(buckets, types) == (pytest.approx(2.2 + 14.0 + 2.2),
                                                       "ec2.amis → ec2.snapshots → ec2.volumes in r")
+
+
+def test_costcutter_0_1_4_runs_without_the_callers_pythonpath(tmp_path, monkeypatch):
+    """With a checkout of ours on PYTHONPATH, 0.1.4's interpreter imported our costcutter
+    package in place of its own, and failed at once."""
+    spec = importlib.util.spec_from_file_location("bench_peers", ROOT / "scripts" / "bench" / "peers.py")
+    peers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peers)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+    argv, environment, workdir = peers.original_command(tmp_path / "bin" / "costcutter", tmp_path,
+                                                        "http://127.0.0.1:1", ["us-east-1"])
+
+    assert "PYTHONPATH" not in environment
+    assert environment["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1" and workdir == tmp_path
